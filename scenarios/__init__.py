@@ -1,0 +1,1 @@
+"""The shipped scenarios, installed with capsim as ``sim.bundled_scenarios``."""

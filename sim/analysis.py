@@ -1,0 +1,46 @@
+"""Tables → tables: means and 95% confidence half-widths over replications."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+
+def mean_ci95(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and 95% confidence half-width (Student t) of independent replications.
+
+    Non-finite values (a metric undefined in some replication) are left out. The half-width is
+    NaN with fewer than two finite values.
+    """
+    finite = np.asarray([v for v in values if math.isfinite(v)], dtype=float)
+    if len(finite) == 0:
+        return math.nan, math.nan
+    if len(finite) == 1:
+        return float(finite[0]), math.nan
+    half = stats.t.ppf(0.975, len(finite) - 1) * finite.std(ddof=1) / math.sqrt(len(finite))
+    return float(finite.mean()), float(half)
+
+
+def summarise_replications(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Average nested run metrics over replications.
+
+    Each leaf metric becomes its mean; with more than one replication a ``<name>_ci95`` entry
+    holds the 95% confidence half-width. Nested mappings (cities, centers) are kept.
+    """
+    if not runs:
+        raise ValueError("no runs to summarise")
+    first = runs[0]
+    summary: dict[str, Any] = {}
+    for key, value in first.items():
+        if isinstance(value, Mapping):
+            summary[key] = summarise_replications([run[key] for run in runs])
+            continue
+        mean, half = mean_ci95([float(run[key]) for run in runs])
+        summary[key] = mean
+        if len(runs) > 1:
+            summary[f"{key}_ci95"] = half
+    return summary

@@ -1,0 +1,196 @@
+"""The ``capsim`` command: parses arguments, calls the library, prints.
+
+Exit status: 0 success, 1 an output could not be written, 2 bad input (a scenario problem or
+bad arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from importlib.resources import files
+from pathlib import Path
+
+from sim.engine import RunResult
+from sim.metrics import jobs_table, timeseries_table
+from sim.output import ParquetAppender, write_json
+from sim.report import summary_table
+from sim.scenario import ScenarioError, load_scenario
+from sim.scenario.docs import schema_json, schema_markdown
+from sim.summary import capsim_version, run_replications
+
+DEFAULT_SCENARIO = "qianhai-phase1.yaml"
+EXIT_OUTPUT, EXIT_INPUT = 1, 2
+
+
+def default_scenario() -> Path:
+    """The bundled default scenario (installed with the package from ``scenarios/``)."""
+    return Path(str(files("sim.bundled_scenarios").joinpath(DEFAULT_SCENARIO)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except ScenarioError as error:
+        print(error, file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("interrupted; files already finished are kept", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="capsim",
+        description="Capacity-planning simulator for AI compute centers.",
+    )
+    parser.add_argument("--version", action="version", version=f"capsim {capsim_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run a scenario and print its per-city table")
+    run.add_argument("scenario", nargs="?", type=Path, help="scenario YAML (default: bundled)")
+    run.add_argument("--out", type=Path, help="write summary.json, jobs.parquet, timeseries.parquet")
+    run.add_argument("--seed", type=_non_negative, help="seed (overrides run.seed)")
+    run.add_argument(
+        "--replications", type=_positive, help="replications (overrides run.replications)"
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    run.set_defaults(handler=_run)
+
+    validate = commands.add_parser("validate", help="check scenario files without running them")
+    validate.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO")
+    validate.set_defaults(handler=_validate)
+
+    schema = commands.add_parser("schema", help="print the scenario JSON Schema")
+    schema.add_argument(
+        "--format", choices=["json", "markdown"], default="json", help="JSON Schema or Markdown docs"
+    )
+    schema.set_defaults(handler=_schema)
+    return parser
+
+
+def _positive(text: str) -> int:
+    value = _non_negative(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
+    return value
+
+
+def _run(args: argparse.Namespace) -> int:
+    path = args.scenario or default_scenario()
+    scenario = load_scenario(path)
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        print(f"capsim: --out {args.out} exists and is not a folder", file=sys.stderr)
+        return EXIT_INPUT
+    replications = args.replications or scenario.run.replications
+    writers: list[ParquetAppender] = []
+    on_result = None
+    if args.out is not None:
+        jobs = ParquetAppender(args.out / "jobs.parquet")
+        series = ParquetAppender(args.out / "timeseries.parquet")
+        writers = [jobs, series]
+
+        def on_result(result: RunResult) -> None:
+            jobs.append(jobs_table(result))
+            series.append(timeseries_table(result))
+
+    progress = None if args.quiet else _Progress(replications)
+    try:
+        summary = run_replications(
+            scenario,
+            seed=args.seed,
+            replications=args.replications,
+            on_result=on_result,
+            progress=progress,
+        )
+    except BaseException:
+        for writer in writers:
+            writer.abort()
+        raise
+    if progress is not None:
+        progress.done()
+    summary["scenario_file"] = str(path)
+    print(summary_table(summary))
+    if args.out is not None:
+        try:
+            for writer in writers:
+                writer.close()
+            write_json(args.out / "summary.json", summary)
+        except OSError as error:
+            print(f"capsim: cannot write to {args.out}: {error}", file=sys.stderr)
+            return EXIT_OUTPUT
+        print(f"wrote {args.out}/summary.json, jobs.parquet, timeseries.parquet")
+    return 0
+
+
+class _Progress:
+    """Progress of a multi-replication run on stderr: one line, rewritten on a terminal."""
+
+    def __init__(self, replications: int):
+        self.replications = replications
+        self.started = time.perf_counter()
+        self.tty = sys.stderr.isatty()
+        self.last_line = -1.0
+
+    def __call__(self, replication: int, fraction: float) -> None:
+        done = (replication + fraction) / self.replications
+        elapsed = time.perf_counter() - self.started
+        eta = elapsed / done - elapsed if done > 0 else float("nan")
+        text = (
+            f"replication {replication + 1}/{self.replications}: {100 * fraction:3.0f}% "
+            f"(elapsed {elapsed:.1f} s, about {eta:.0f} s left)"
+        )
+        if self.tty:
+            print(f"\r{text}", end="", file=sys.stderr, flush=True)
+        elif fraction >= 1.0 or elapsed - self.last_line >= 10.0:
+            self.last_line = elapsed
+            print(text, file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        elapsed = time.perf_counter() - self.started
+        end = "\r" if self.tty else ""
+        print(f"{end}{self.replications} replication(s) in {elapsed:.1f} s".ljust(70), file=sys.stderr)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    failed = 0
+    for path in args.scenarios:
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as error:
+            failed += 1
+            print(error, file=sys.stderr)
+            continue
+        centers = sum(len(city.centers) for city in scenario.cities.values())
+        print(
+            f"ok: {path} ({len(scenario.cities)} cities, {centers} centers, "
+            f"{len(scenario.workload)} workload classes)"
+        )
+    return EXIT_INPUT if failed else 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    if args.format == "json":
+        print(json.dumps(schema_json(), indent=2))
+    else:
+        print(schema_markdown(), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""Metrics of one run: per center, per city and overall, over the measured window.
+
+The window is [warm-up, horizon). Capacity-side metrics (utilisation, queue length, delivered
+compute) come from the time-weighted levels the engine sampled; job-side metrics (counts, waits,
+turnaround, slowdown) come from the per-job tallies.
+
+Job-side metrics of a *center* count the jobs dispatched to it; those of a *city* count the jobs
+that originate there (what its users experience), wherever they ran; capacity-side metrics of a
+city sum its centers. Wait statistics cover the jobs that arrived in the window; a job still
+queued at the horizon counts with the wait it has had so far (a lower bound), and
+``jobs_queued_end`` says how many did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from sim.engine import RunResult
+
+SLOWDOWN_THRESHOLD_S = 10.0
+"""Run times below this count as this long in the bounded slowdown [s]."""
+
+Metrics = dict[str, float]
+
+METRIC_DOCS: dict[str, str] = {
+    "accelerators": "Accelerators installed [-]",
+    "capacity_pflops": "Installed peak compute [PFLOPS]",
+    "utilisation": "Time-average busy accelerators / installed accelerators [-]",
+    "jobs_arrived": "Jobs that arrived in the window [-]",
+    "jobs_started": "Jobs that started in the window [-]",
+    "jobs_completed": "Jobs that ended in the window [-]",
+    "jobs_queued_end": "Jobs still waiting at the horizon [-]",
+    "jobs_running_end": "Jobs still running at the horizon [-]",
+    "wait_mean_s": "Mean wait from arrival to start [s]",
+    "wait_p50_s": "Median wait [s]",
+    "wait_p95_s": "95th percentile of the wait [s]",
+    "wait_p99_s": "99th percentile of the wait [s]",
+    "turnaround_mean_s": "Mean time from arrival to end, jobs ended in the window [s]",
+    "slowdown_mean": "Mean bounded slowdown max(1, turnaround / max(run time, 10 s)) [-]",
+    "queue_len_mean": "Time-average number of waiting jobs [-]",
+    "queue_len_max": "Largest number of waiting jobs [-]",
+    "delivered_pflops_h": "Compute delivered: busy accelerator-hours × peak [PFLOPS·h]",
+}
+"""Every metric of a summary, with its meaning and unit."""
+
+
+def run_metrics(result: RunResult) -> dict[str, object]:
+    """Metrics of one run, nested as ``{"overall": M, "cities": {city: M + {"centers": ...}}}``."""
+    window = _Window(result)
+    all_centers = list(range(len(result.centers)))
+    cities: dict[str, object] = {}
+    for city_index, city in enumerate(result.cities):
+        members = [c.index for c in result.centers if c.city_index == city_index]
+        metrics: dict[str, object] = dict(
+            window.capacity_side(members) | window.job_side(result.demand.origin == city_index)
+        )
+        metrics["centers"] = {
+            result.centers[c].name: window.capacity_side([c]) | window.job_side(result.center == c)
+            for c in members
+        }
+        cities[city] = metrics
+    overall = window.capacity_side(all_centers) | window.job_side(np.ones(result.jobs, dtype=bool))
+    return {"overall": overall, "cities": cities}
+
+
+class _Window:
+    """One run's records restricted to the measured window."""
+
+    def __init__(self, result: RunResult):
+        self.result = result
+        self.t0, self.t1 = result.warmup, result.horizon
+        self.length = self.t1 - self.t0
+        self.first = int(np.searchsorted(result.edges, self.t0))
+        demand = result.demand
+        start = result.start
+        self.arrival = demand.arrival
+        self.started = ~np.isnan(start)
+        self.end = result.end
+        wait_until = np.where(self.started, start, self.t1)
+        self.wait = np.maximum(wait_until - demand.arrival, 0.0)
+        self.arrived_in = demand.arrival >= self.t0
+        with np.errstate(invalid="ignore"):
+            self.completed_in = self.started & (self.end >= self.t0) & (self.end < self.t1)
+            self.started_in = self.started & (start >= self.t0)
+            self.running_end = self.started & (self.end >= self.t1)
+
+    def capacity_side(self, centers: Sequence[int]) -> Metrics:
+        r = self.result
+        count = sum(r.centers[c].count for c in centers)
+        busy = r.busy_area[centers, -1] - r.busy_area[centers, self.first]
+        queued = r.queue_area[centers, -1] - r.queue_area[centers, self.first]
+        tflops = np.array([r.centers[c].tflops for c in centers])
+        return {
+            "accelerators": float(count),
+            "capacity_pflops": float(sum(r.centers[c].pflops for c in centers)),
+            "utilisation": float(busy.sum() / (count * self.length)),
+            "queue_len_mean": float(queued.sum() / self.length),
+            "delivered_pflops_h": float(np.dot(busy, tflops) / 1000.0 / 3600.0),
+        }
+
+    def job_side(self, mask: np.ndarray) -> Metrics:
+        arrived = mask & self.arrived_in
+        completed = mask & self.completed_in & self.arrived_in
+        waits = self.wait[arrived]
+        run_time = self.result.demand.duration[completed]
+        turnaround = self.end[completed] - self.arrival[completed]
+        slowdown = np.maximum(1.0, turnaround / np.maximum(run_time, SLOWDOWN_THRESHOLD_S))
+        p50, p95, p99 = np.percentile(waits, [50, 95, 99]) if len(waits) else (np.nan,) * 3
+        return {
+            "jobs_arrived": float(arrived.sum()),
+            "jobs_started": float((mask & self.started_in).sum()),
+            "jobs_completed": float((mask & self.completed_in).sum()),
+            "jobs_queued_end": float((mask & ~self.started).sum()),
+            "jobs_running_end": float((mask & self.running_end).sum()),
+            "wait_mean_s": _mean(waits),
+            "wait_p50_s": float(p50),
+            "wait_p95_s": float(p95),
+            "wait_p99_s": float(p99),
+            "turnaround_mean_s": _mean(turnaround),
+            "slowdown_mean": _mean(slowdown),
+            "queue_len_max": float(self._queue_max(mask)),
+        }
+
+    def _queue_max(self, mask: np.ndarray) -> int:
+        """Largest number of jobs of ``mask`` waiting at once within the window."""
+        arrivals = self.arrival[mask]
+        starts = np.where(self.started[mask], self.result.start[mask], np.inf)
+        times = np.concatenate([arrivals, starts])
+        steps = np.concatenate([np.ones(len(arrivals)), -np.ones(len(starts))])
+        # A start at the same instant as an arrival is applied first: no phantom peak.
+        order = np.lexsort((steps, times))
+        level = np.cumsum(steps[order])
+        times = times[order]
+        inside = (times >= self.t0) & (times < self.t1)
+        before = times < self.t0
+        at_start = level[before][-1] if before.any() else 0.0
+        return int(max(at_start, level[inside].max(initial=0.0)))
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(values.mean()) if len(values) else float("nan")
+
+
+def jobs_table(result: RunResult) -> pd.DataFrame:
+    """Per-job records of a run, one row per job, with names rather than indices."""
+    d = result.demand
+    center_names = np.array([c.name for c in result.centers] + ["(none)"])
+    center_cities = np.array([c.city for c in result.centers] + ["(none)"])
+    center = np.where(result.center >= 0, result.center, len(result.centers))
+    return pd.DataFrame(
+        {
+            "replication": np.full(result.jobs, result.replication, dtype=np.int32),
+            "job": np.arange(result.jobs, dtype=np.int64),
+            "class": pd.Categorical.from_codes(d.job_class, categories=list(result.classes)),
+            "origin": pd.Categorical.from_codes(d.origin, categories=list(result.cities)),
+            "city": pd.Categorical(center_cities[center]),
+            "center": pd.Categorical(center_names[center]),
+            "size": d.size.astype(np.int32),
+            "arrival_s": d.arrival,
+            "start_s": result.start,
+            "end_s": result.end,
+            "duration_s": d.duration,
+            "wait_s": result.start - d.arrival,
+        }
+    )
+
+
+def timeseries_table(result: RunResult) -> pd.DataFrame:
+    """Per center and time-series bin: mean busy accelerators, utilisation and queue length."""
+    frames = []
+    width = np.diff(result.edges)
+    for c in result.centers:
+        busy = np.diff(result.busy_area[c.index]) / width
+        frames.append(
+            pd.DataFrame(
+                {
+                    "replication": result.replication,
+                    "city": c.city,
+                    "center": c.name,
+                    "t_start_s": result.edges[:-1],
+                    "t_end_s": result.edges[1:],
+                    "busy_mean": busy,
+                    "accelerators": c.count,
+                    "utilisation": busy / c.count,
+                    "queue_len_mean": np.diff(result.queue_area[c.index]) / width,
+                    "queue_len_max": result.queue_max[c.index],
+                }
+            )
+        )
+    table = pd.concat(frames, ignore_index=True)
+    for column in ("city", "center"):
+        table[column] = table[column].astype("category")
+    return table

@@ -1,0 +1,78 @@
+"""Writing run results: files appear whole or not at all.
+
+Every file is written under a temporary name in its final folder and renamed into place, so an
+interrupted run never leaves a half-written file and never damages the previous one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` that replaces ``path`` when the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically; NaN and infinities become null."""
+    with atomic_path(path) as temporary:
+        temporary.write_text(json.dumps(_json_safe(data), indent=2) + "\n", encoding="utf-8")
+
+
+class ParquetAppender:
+    """Append tables of one schema to a Parquet file that appears only on :meth:`close`."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._context = atomic_path(path)
+        self._temporary = self._context.__enter__()
+        self._writer: pq.ParquetWriter | None = None
+
+    def append(self, frame: pd.DataFrame) -> None:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._temporary, table.schema)
+        self._writer.write_table(table.cast(self._writer.schema))
+
+    def close(self) -> None:
+        """Finish the file and move it into place."""
+        if self._writer is not None:
+            self._writer.close()
+        self._context.__exit__(None, None, None)
+
+    def abort(self) -> None:
+        """Drop what was written; the previous file at ``path``, if any, is untouched."""
+        if self._writer is not None:
+            self._writer.close()
+        Path(self._temporary).unlink(missing_ok=True)

@@ -1,0 +1,41 @@
+"""Strict first-come-first-served: the head job blocks the queue until it fits."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from sim.policies.base import JobTable, LocalScheduler, StartCallback
+
+
+class Fifo(LocalScheduler):
+    """Jobs start in arrival order; nothing overtakes a head job that does not fit yet."""
+
+    name = "fifo"
+
+    def __init__(self, capacity: int, jobs: JobTable, start: StartCallback, backfill_depth: int):
+        super().__init__(capacity, jobs, start, backfill_depth)
+        self.queue: deque[int] = deque()
+
+    def submit(self, job: int, now: float) -> None:
+        self.advance(now)
+        size = self.sizes[job]
+        queue = self.queue
+        if not queue and size <= self.free:
+            self.free -= size
+            self.start(job)
+            return
+        queue.append(job)
+        self.queued_size += size
+        if len(queue) > self.queue_max:
+            self.queue_max = len(queue)
+
+    def release(self, job: int, now: float) -> None:
+        self.advance(now)
+        sizes = self.sizes
+        self.free += sizes[job]
+        queue = self.queue
+        while queue and sizes[queue[0]] <= self.free:
+            head = queue.popleft()
+            self.free -= sizes[head]
+            self.queued_size -= sizes[head]
+            self.start(head)

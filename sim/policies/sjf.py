@@ -1,0 +1,14 @@
+"""Shortest job first (non-preemptive, by run time; the shortest waiting job blocks the rest)."""
+
+from __future__ import annotations
+
+from sim.policies.ordered import OrderedQueue
+
+
+class ShortestJobFirst(OrderedQueue):
+    """The queued job with the shortest run time starts first."""
+
+    name = "sjf"
+
+    def key(self, job: int) -> float:
+        return self.jobs.duration[job]

@@ -1,0 +1,93 @@
+"""Presenting a summary: the per-city text table printed by ``capsim run``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sim.units import SECONDS_PER
+
+Row = Mapping[str, Any]
+
+
+def _get(row: Row, key: str) -> float:
+    value = row.get(key)
+    return math.nan if value is None else float(value)
+
+
+def _duration_unit(seconds: float) -> tuple[str, float]:
+    magnitude = abs(seconds) if math.isfinite(seconds) else 0.0
+    for unit, limit in (("s", 60.0), ("min", 3600.0), ("h", 2 * 86400.0)):
+        if magnitude < limit:
+            return unit, SECONDS_PER[unit]
+    return "d", SECONDS_PER["d"]
+
+
+def _with_ci(row: Row, key: str, render: Callable[[float, float], str]) -> str:
+    value = _get(row, key)
+    if not math.isfinite(value):
+        return "–"
+    ci = _get(row, f"{key}_ci95")
+    return render(value, ci)
+
+
+def _duration(value: float, ci: float) -> str:
+    unit, scale = _duration_unit(value)
+    text = f"{value / scale:.3g}"
+    return text + (f" ± {ci / scale:.2g}" if math.isfinite(ci) else "") + f" {unit}"
+
+
+def _percent(value: float, ci: float) -> str:
+    text = f"{100 * value:.1f}%"
+    return text + (f" ± {100 * ci:.1f}" if math.isfinite(ci) else "")
+
+
+def _count(value: float, ci: float) -> str:
+    text = f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+    return text + (f" ± {ci:.2g}" if math.isfinite(ci) and value < 100 else "")
+
+
+COLUMNS: list[tuple[str, str, Callable[[float, float], str]]] = [
+    ("accelerators", "accelerators", _count),
+    ("capacity_pflops", "PFLOPS", _count),
+    ("utilisation", "utilisation", _percent),
+    ("jobs_completed", "jobs done", _count),
+    ("wait_mean_s", "wait mean", _duration),
+    ("wait_p50_s", "wait p50", _duration),
+    ("wait_p95_s", "wait p95", _duration),
+    ("wait_p99_s", "wait p99", _duration),
+    ("queue_len_mean", "queue mean", _count),
+]
+
+
+def summary_table(summary: Mapping[str, Any], variant: str = "base") -> str:
+    """The per-city (and per-center) table of one variant of a summary, as plain text."""
+    metrics = summary["variants"][variant]
+    rows: list[tuple[str, Row]] = []
+    for city, city_metrics in metrics["cities"].items():
+        rows.append((city, city_metrics))
+        centers = city_metrics.get("centers", {})
+        if len(centers) > 1:
+            rows += [(f"  {name}", center) for name, center in centers.items()]
+    if len(metrics["cities"]) > 1:
+        rows.append(("overall", metrics["overall"]))
+    header = ["city / center", *(title for _, title, _ in COLUMNS)]
+    body = [[name, *(_with_ci(row, key, render) for key, _, render in COLUMNS)] for name, row in rows]
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = (cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True))
+        return "  ".join([first, *rest])
+
+    replications = summary["replications"]
+    note = f"mean ± 95% CI half-width over {replications} replications" if replications > 1 else (
+        "one replication: use --replications N for confidence intervals"
+    )
+    title = (
+        f"{summary['scenario']} · seed {summary['seed']} · window "
+        f"{summary['warmup_s'] / 86400:g} d to {summary['horizon_s'] / 86400:g} d · {note}"
+    )
+    rule = "-" * len(line(header))
+    return "\n".join([title, rule, line(header), rule, *(line(cells) for cells in body), rule])

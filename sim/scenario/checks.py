@@ -1,0 +1,246 @@
+"""Consistency checks across a validated scenario (after PyPSA's ``check_*`` functions).
+
+Each check returns the problems it finds as (key path, message) pairs, so the loader can report
+all of them together with their line numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from sim.policies import UnknownPolicyError, dispatcher, local_policy
+from sim.scenario import schema
+from sim.scenario.errors import Loc
+from sim.units import parse_duration
+from sim.workload.arrivals import expected_arrivals
+
+MAX_EXPECTED_JOBS = 50_000_000
+"""More expected arrivals per replication than this is almost surely a unit mistake."""
+
+Found = list[tuple[Loc, str]]
+
+
+def run_all(scenario: schema.Scenario) -> Found:
+    """Every cross-check, in the order of the scenario's sections."""
+    problems: Found = []
+    for check in (
+        check_accelerators_known,
+        check_class_names_unique,
+        check_origins_known,
+        check_policies_known,
+        check_sizes_fit,
+        check_demand_bounded,
+    ):
+        problems += check(scenario)
+    return problems
+
+
+def check_accelerators_known(scenario: schema.Scenario) -> Found:
+    catalogue = scenario.accelerator_catalogue()
+    problems: Found = []
+    for city_name, city in scenario.cities.items():
+        for center_name, center in city.centers.items():
+            loc: Loc = ("cities", city_name, "centers", center_name)
+            spec = catalogue.get(center.accelerator)
+            if spec is None:
+                problems.append(
+                    (
+                        (*loc, "accelerator"),
+                        f"unknown accelerator {center.accelerator!r}; valid: "
+                        f"{', '.join(sorted(catalogue))} (or declare it under `accelerators`)",
+                    )
+                )
+            elif center.accelerator_count(spec.tflops) < 1:
+                problems.append(
+                    ((*loc, "pflops"), f"{center.pflops} PFLOPS is less than one accelerator")
+                )
+    return problems
+
+
+def check_class_names_unique(scenario: schema.Scenario) -> Found:
+    seen: set[str] = set()
+    problems: Found = []
+    for index, workload in enumerate(scenario.workload):
+        if workload.name in seen:
+            problems.append((("workload", index, "name"), f"duplicate class name {workload.name!r}"))
+        seen.add(workload.name)
+    return problems
+
+
+def check_origins_known(scenario: schema.Scenario) -> Found:
+    problems: Found = []
+    for index, workload in enumerate(scenario.workload):
+        for city in workload.origin:
+            if city not in scenario.cities:
+                problems.append(
+                    (
+                        ("workload", index, "origin"),
+                        f"unknown city {city!r}; valid: {', '.join(scenario.cities)}",
+                    )
+                )
+    return problems
+
+
+def check_policies_known(scenario: schema.Scenario) -> Found:
+    problems: Found = []
+    for loc, lookup, name in (
+        (("scheduling", "local"), local_policy, scenario.scheduling.local),
+        (("dispatch",), dispatcher, scenario.dispatch),
+    ):
+        try:
+            lookup(name)
+        except UnknownPolicyError as error:
+            problems.append((loc, error.message))
+    return problems
+
+
+def check_sizes_fit(scenario: schema.Scenario) -> Found:
+    """Every job a class can produce must fit some center its dispatch may send it to."""
+    catalogue = scenario.accelerator_catalogue()
+    capacity: dict[str, int] = {}
+    for city_name, city in scenario.cities.items():
+        counts = [
+            c.accelerator_count(catalogue[c.accelerator].tflops)
+            for c in city.centers.values()
+            if c.accelerator in catalogue
+        ]
+        capacity[city_name] = max(counts, default=0)
+    try:
+        eligible = dispatcher(scenario.dispatch).eligible_cities
+    except UnknownPolicyError:
+        return []
+    names = list(scenario.cities)
+    problems: Found = []
+    for index, workload in enumerate(scenario.workload):
+        largest = size_upper_bound(workload.size)
+        for origin in workload.origin:
+            if origin not in capacity:
+                continue
+            reachable = [names[i] for i in eligible(names.index(origin), len(names))]
+            room = max(capacity[city] for city in reachable)
+            if largest > room:
+                problems.append(
+                    (
+                        ("workload", index, "size"),
+                        f"jobs of up to {largest:g} accelerators fit no center that work from "
+                        f"{origin!r} may use (largest holds {room})",
+                    )
+                )
+    return problems
+
+
+def check_demand_bounded(scenario: schema.Scenario) -> Found:
+    problems: Found = []
+    total = 0.0
+    for index, workload in enumerate(scenario.workload):
+        expected = expected_arrivals(workload.arrival, scenario.run.horizon)
+        if not math.isfinite(expected):
+            problems.append(
+                (("workload", index, "arrival"), "the mean time between arrivals must be > 0")
+            )
+        total += expected
+    if math.isfinite(total) and total > MAX_EXPECTED_JOBS:
+        problems.append(
+            (
+                ("workload",),
+                f"about {total:.3g} jobs would arrive per replication (limit "
+                f"{MAX_EXPECTED_JOBS:.0e}); check the rate units (e.g. '200/d') or the horizon",
+            )
+        )
+    return problems
+
+
+def size_upper_bound(spec: object) -> float:
+    """The largest job size [accelerators] a size distribution spec can produce."""
+    match spec:
+        case schema.FixedSize(value=value):
+            return float(value)
+        case schema.UniformSize(high=high):
+            return float(high)
+        case schema.ChoiceSize(values=values, weights=weights):
+            weights = weights or [1.0] * len(values)
+            return float(max(v for v, w in zip(values, weights, strict=True) if w > 0))
+        case schema.EmpiricalSize(samples=samples) if samples:
+            return float(max(samples))
+    return math.inf
+
+
+# --- sample files -------------------------------------------------------------------------
+
+
+def load_sample_files(scenario: schema.Scenario, base_dir: Path) -> tuple[schema.Scenario, Found]:
+    """Read the files of empirical distributions given by ``path`` into their ``samples``."""
+    problems: Found = []
+    workload = list(scenario.workload)
+    for index, loc, spec in _empirical_specs(scenario):
+        if spec.path is None:
+            continue
+        try:
+            samples = read_samples(base_dir / spec.path, spec.column, integer=loc[-1] == "size")
+        except ValueError as error:
+            problems.append((("workload", index, *loc), str(error)))
+            continue
+        loaded = spec.model_copy(update={"samples": samples})
+        workload[index] = _replace_at(workload[index], loc, loaded)
+    return scenario.model_copy(update={"workload": workload}), problems
+
+
+def _empirical_specs(scenario: schema.Scenario) -> Iterator[tuple[int, Loc, schema.Empirical]]:  # type: ignore[type-arg]
+    for index, workload in enumerate(scenario.workload):
+        places: list[tuple[Loc, object]] = [(("size",), workload.size), (("duration",), workload.duration)]
+        if isinstance(workload.arrival, schema.RenewalArrival):
+            places.append((("arrival", "interarrival"), workload.arrival.interarrival))
+        for loc, spec in places:
+            if isinstance(spec, schema.Empirical):
+                yield index, loc, spec
+
+
+def _replace_at(model: schema.Section, loc: Loc, value: object) -> schema.Section:
+    head = str(loc[0])
+    if len(loc) == 1:
+        return model.model_copy(update={head: value})
+    return model.model_copy(update={head: _replace_at(getattr(model, head), loc[1:], value)})
+
+
+def read_samples(path: Path, column: str | None, integer: bool) -> list[float] | list[int]:
+    """Read observed values: one per line, or a named column of a CSV file with a header."""
+    import pandas as pd
+
+    try:
+        if column is None:
+            frame = pd.read_csv(path, header=None, comment="#", usecols=[0], skip_blank_lines=True)
+            raw = frame.iloc[:, 0]
+        else:
+            frame = pd.read_csv(path, comment="#")
+            if column not in frame.columns:
+                raise ValueError(
+                    f"{path}: no column {column!r}; columns: {', '.join(map(str, frame.columns))}"
+                )
+            raw = frame[column]
+    except FileNotFoundError:
+        raise ValueError(f"sample file {str(path)!r} does not exist") from None
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise ValueError(f"cannot read sample file {str(path)!r}: {error}") from None
+    raw = raw.dropna()
+    if raw.empty:
+        raise ValueError(f"sample file {str(path)!r} holds no values")
+    if integer:
+        values = pd.to_numeric(raw, errors="coerce")
+        if values.isna().any() or (values < 1).any() or (values % 1 != 0).any():
+            raise ValueError(f"sample file {str(path)!r}: job sizes must be whole numbers >= 1")
+        return [int(v) for v in values]
+    numeric = pd.to_numeric(raw, errors="coerce")
+    try:
+        if numeric.isna().any():
+            seconds = np.array([parse_duration(v) for v in raw], dtype=float)
+        else:
+            seconds = numeric.to_numpy(dtype=float)
+    except ValueError as error:
+        raise ValueError(f"sample file {str(path)!r}: {error}") from None
+    if (seconds < 0).any():
+        raise ValueError(f"sample file {str(path)!r}: durations must not be negative")
+    return seconds.tolist()

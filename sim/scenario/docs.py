@@ -1,0 +1,103 @@
+"""The scenario JSON Schema and the Markdown reference generated from it (docs/scenario.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sim.policies import Dispatcher, LocalScheduler
+from sim.scenario.schema import Scenario
+
+INTRO = """\
+# Scenario file reference
+
+Generated from the JSON Schema by `capsim schema --format markdown`; do not edit by hand
+(a test fails when it drifts from the code).
+
+A scenario is a YAML file. Unknown keys are errors. Quantities take human units:
+
+- durations: a number of seconds, or `90s`, `15min`, `6h`, `30d`, `2w`, `1y` (365 d);
+- rates: a number per second, or `200/d`, `12/h`, `3/2h`;
+- capacity: `count` accelerators, or `pflops` (1 P = 1 PFLOPS dense FP16/BF16).
+
+Distributions are chosen by `kind`. Durations may use every kind; job sizes (whole
+accelerators) use `fixed`, `uniform` (whole numbers, inclusive), `choice` or `empirical`.
+"""
+
+
+def schema_json() -> dict[str, Any]:
+    """The JSON Schema of a scenario file."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "capsim scenario"
+    return schema
+
+
+def schema_markdown() -> str:
+    """docs/scenario.md: every section and key with type, default and description."""
+    schema = schema_json()
+    definitions: dict[str, Any] = schema.get("$defs", {})
+    parts = [INTRO, _section("Scenario (top level)", schema)]
+    for name in sorted(definitions):
+        parts.append(_section(name, definitions[name]))
+    parts.append(_policies())
+    return "\n".join(parts)
+
+
+def _section(title: str, model: dict[str, Any]) -> str:
+    lines = [f"## {title}", ""]
+    if model.get("description"):
+        lines += [" ".join(model["description"].split()), ""]
+    required = set(model.get("required", []))
+    lines += ["| key | type | default | description |", "|---|---|---|---|"]
+    for key, spec in model.get("properties", {}).items():
+        default = "required" if key in required else _default(spec)
+        description = " ".join(str(spec.get("description", "")).split())
+        lines.append(f"| `{key}` | {_type(spec)} | {default} | {_cell(description)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _default(spec: dict[str, Any]) -> str:
+    if "default" not in spec:
+        return ""
+    return f"`{json.dumps(spec['default'])}`"
+
+
+def _type(spec: dict[str, Any]) -> str:
+    if "$ref" in spec:
+        name = spec["$ref"].rsplit("/", 1)[-1]
+        return f"[{name}](#{name.lower()})"
+    if "const" in spec:
+        return f"`{json.dumps(spec['const'])}`"
+    if "enum" in spec:
+        return " or ".join(f"`{json.dumps(v)}`" for v in spec["enum"])
+    for union in ("anyOf", "oneOf"):
+        if union in spec:
+            return " or ".join(_type(member) for member in spec[union])
+    kind = spec.get("type")
+    if kind == "array":
+        return f"list of {_type(spec.get('items', {}))}"
+    if kind == "object":
+        values = spec.get("additionalProperties")
+        return f"mapping name → {_type(values)}" if isinstance(values, dict) else "mapping"
+    if kind == "null":
+        return "null"
+    return str(kind) if kind else "any"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _policies() -> str:
+    lines = ["## Policies", "", "Local policies (`scheduling.local`):", ""]
+    for name, cls in sorted(LocalScheduler.registry.items()):
+        lines.append(f"- `{name}`: {_first_paragraph(cls.__doc__)}")
+    lines += ["", "Dispatch policies (`dispatch`):", ""]
+    for name, dispatch_cls in sorted(Dispatcher.registry.items()):
+        lines.append(f"- `{name}`: {_first_paragraph(dispatch_cls.__doc__)}")
+    return "\n".join(lines) + "\n"
+
+
+def _first_paragraph(doc: str | None) -> str:
+    return " ".join((doc or "").strip().split("\n\n")[0].split())

@@ -1,0 +1,275 @@
+"""Loading a scenario: YAML text → validated :class:`Scenario`, or every problem at once."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.scenario import checks
+from sim.scenario.errors import Loc, Problem, ScenarioError
+from sim.scenario.schema import Scenario
+
+
+class _Loader(yaml.SafeLoader):
+    """A safe YAML loader that rejects duplicate keys instead of keeping the last one."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first on line {seen[key] + 1})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+def deep_merge(base: Mapping[str, Any], delta: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``base`` with ``delta`` laid over it; mappings merge, anything else replaces."""
+    merged = dict(base)
+    for key, value in delta.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def read_yaml(text: str, file: str) -> tuple[Any, yaml.Node | None]:
+    """Parse YAML text into data and its node tree (for line numbers)."""
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()  # type: ignore[no-untyped-call]
+            data = loader.construct_document(node) if node is not None else None  # type: ignore[no-untyped-call]
+        finally:
+            loader.dispose()  # type: ignore[no-untyped-call]
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(error, "problem", None) or str(error)
+        message = f"this is not valid YAML: {reason}"
+        if mark is not None:
+            message += f" (column {mark.column + 1})"
+        raise ScenarioError([Problem(file, (), message, line)]) from None
+    return data, node
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Load and validate a scenario file.
+
+    Parameters
+    ----------
+    path
+        The scenario YAML file.
+    overrides
+        Nested keys laid over the file's content before validation (e.g. ``{"run": {"seed": 3}}``).
+
+    Raises
+    ------
+    ScenarioError
+        With every problem found, each naming the file, key path and line.
+    """
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([Problem(file, (), "no such file")]) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScenarioError([Problem(file, (), f"cannot read the file: {error}")]) from None
+    return parse_scenario(text, file=file, base_dir=Path(path).parent, overrides=overrides)
+
+
+def parse_scenario(
+    text: str,
+    file: str = "<scenario>",
+    base_dir: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Scenario:
+    """Validate scenario YAML text; see :func:`load_scenario`."""
+    data, node = read_yaml(text, file)
+    if not isinstance(data, Mapping):
+        found = "an empty file" if data is None else f"a {type(data).__name__}"
+        raise ScenarioError([Problem(file, (), f"expected a mapping of scenario keys, found {found}")])
+    if overrides:
+        data = deep_merge(data, overrides)
+    return validate_data(data, file, node, base_dir or Path("."))
+
+
+def validate_data(
+    data: Mapping[str, Any], file: str, node: yaml.Node | None = None, base_dir: Path = Path(".")
+) -> Scenario:
+    """Validate already-parsed scenario data, then run the cross-checks."""
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as error:
+        raise ScenarioError(
+            [_problem_from_pydantic(item, data, file, node) for item in error.errors()]
+        ) from None
+    scenario, problems = checks.load_sample_files(scenario, base_dir)
+    problems += checks.run_all(scenario)
+    ScenarioError.collect(
+        Problem(file, loc, message, _line_of(node, data, loc)) for loc, message in problems
+    )
+    return scenario
+
+
+# --- turning pydantic errors into problems -------------------------------------------------
+
+
+def _problem_from_pydantic(item: Any, data: Any, file: str, node: yaml.Node | None) -> Problem:
+    loc = _data_loc(tuple(item["loc"]), data)
+    kind = item["type"]
+    message = str(item["msg"]).removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        message = _unknown_key_message(tuple(item["loc"]), str(loc[-1]))
+    elif kind == "missing":
+        message = "required key is missing"
+    elif kind == "union_tag_invalid":
+        expected = item.get("ctx", {}).get("expected_tags", "")
+        message = f"unknown kind {item['input'].get('kind')!r}; valid kinds: {expected}"
+    elif kind == "union_tag_not_found":
+        message = "a `kind` is required"
+    if kind not in ("missing", "extra_forbidden") and "input" in item:
+        shown = repr(item["input"])
+        if len(shown) <= 60 and not isinstance(item["input"], dict | list):
+            message += f" (got {shown})"
+    return Problem(file, loc, message, _line_of(node, data, loc))
+
+
+def _data_loc(loc: Loc, data: Any) -> Loc:
+    """Drop the parts of a pydantic location that are not keys of the data (union tags)."""
+    kept: list[str | int] = []
+    current = data
+    for index, part in enumerate(loc):
+        if isinstance(current, Mapping) and part in current:
+            kept.append(part)
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and part < len(current):
+            kept.append(part)
+            current = current[part]
+        elif index == len(loc) - 1 or part == "[key]":
+            kept.append(part)
+            current = None
+    return tuple(kept)
+
+
+def _line_of(node: yaml.Node | None, data: Any, loc: Loc) -> int | None:
+    """The 1-based line of the deepest node of ``loc`` present in the YAML file."""
+    if node is None:
+        return None
+    line = node.start_mark.line
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.value == str(part):
+                    child, line = value_node, key_node.start_mark.line
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part < len(node.value):
+                child = node.value[part]
+                line = child.start_mark.line
+        if child is None:
+            break
+        node = child
+    return line + 1
+
+
+def _unknown_key_message(loc: Loc, key: str) -> str:
+    valid = _fields_at(loc[:-1])
+    if not valid:
+        return f"unknown key {key!r}"
+    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
+    if close:
+        return f"unknown key {key!r}; did you mean {close[0]!r}?"
+    return f"unknown key {key!r}; valid keys: {', '.join(valid)}"
+
+
+def _fields_at(loc: Loc) -> list[str]:
+    """The field names of the model that a pydantic location points into."""
+    current: Any = Scenario
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return []
+            current = field.annotation
+            continue
+        members = _union_members(current)
+        if members:
+            tagged = [m for m in members if _kind_of(m) == part]
+            if tagged:
+                current = tagged[0]
+                continue
+            models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+            current = models[0] if models else None
+            if current is None:
+                return []
+            current = _step_into(current, part)
+            continue
+        current = _step_into(current, part)
+        if current is None:
+            return []
+    current = _unwrap(current)
+    members = _union_members(current)
+    if members and len(members) == 1:
+        current = members[0]
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [name for name in current.model_fields if name != "kind"]
+    return []
+
+
+def _step_into(container: Any, part: str | int) -> Any:
+    container = _unwrap(container)
+    origin = typing.get_origin(container)
+    args = typing.get_args(container)
+    if origin is dict and args:
+        return args[1]
+    if origin is list and args:
+        return args[0]
+    if isinstance(container, type) and issubclass(container, BaseModel):
+        field = container.model_fields.get(str(part))
+        return field.annotation if field else None
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    members = [m for m in _union_members(annotation) if m is not type(None)]
+    if len(members) == 1:
+        return _unwrap(members[0])
+    return annotation
+
+
+def _union_members(annotation: Any) -> list[Any]:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        return [_unwrap_annotated(m) for m in typing.get_args(annotation)]
+    return []
+
+
+def _unwrap_annotated(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _kind_of(model: Any) -> str | None:
+    if isinstance(model, type) and issubclass(model, BaseModel) and "kind" in model.model_fields:
+        args = typing.get_args(model.model_fields["kind"].annotation)
+        return str(args[0]) if args else None
+    return None

@@ -1,0 +1,364 @@
+"""The scenario schema: one pydantic model per section, every field documented with its unit.
+
+Every model forbids unknown keys, so a typo is an error rather than a silently ignored setting.
+Quantities accept human units (``"6h"``, ``"200/d"``); after validation they are held in base
+units: seconds [s] and events per second [1/s].
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    WithJsonSchema,
+    model_validator,
+)
+
+from sim.scenario.catalogue import BUILTIN_ACCELERATORS
+from sim.units import parse_duration, parse_rate
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+
+Seconds = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "number"}, {"type": "string"}],
+            "description": "Duration: a number of seconds or a string with a unit, e.g. '90s', "
+            "'15min', '6h', '30d', '1y'.",
+        }
+    ),
+]
+PerSecond = Annotated[
+    float,
+    BeforeValidator(parse_rate),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "number"}, {"type": "string"}],
+            "description": "Rate: a number per second or a string such as '200/d', '12/h', '3/2h'.",
+        }
+    ),
+]
+Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
+
+
+def _origin_mix(value: object) -> object:
+    return {value: 1.0} if isinstance(value, str) else value
+
+
+def _weights_not_all_zero(mix: dict[str, float]) -> dict[str, float]:
+    if not mix:
+        raise ValueError("the origin mix must name at least one city")
+    if sum(mix.values()) <= 0:
+        raise ValueError("the origin weights must not all be zero")
+    return mix
+
+
+Origin = Annotated[
+    dict[Name, Annotated[float, Field(ge=0, allow_inf_nan=False)]],
+    BeforeValidator(_origin_mix),
+    AfterValidator(_weights_not_all_zero),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": NAME_PATTERN},
+                {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
+            ],
+            "description": "A city name, or {city: relative weight}.",
+        }
+    ),
+]
+
+
+class Section(BaseModel):
+    """Base of every scenario section: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+# --- distributions ------------------------------------------------------------------------
+
+V = TypeVar("V")
+
+
+def _check_weights(values: list[Any], weights: list[float] | None) -> None:
+    if weights is None:
+        return
+    if len(weights) != len(values):
+        raise ValueError(f"weights has {len(weights)} entries but values has {len(values)}")
+    if any(not math.isfinite(w) or w < 0 for w in weights):
+        raise ValueError("weights must be finite and non-negative")
+    if sum(weights) <= 0:
+        raise ValueError("weights must not all be zero")
+
+
+class Fixed(Section, Generic[V]):
+    kind: Literal["fixed"]
+    value: V = Field(description="The one value every sample takes.")
+
+
+class Uniform(Section, Generic[V]):
+    kind: Literal["uniform"]
+    low: V = Field(description="Smallest value (inclusive).")
+    high: V = Field(description="Largest value (inclusive for whole numbers).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform[V]:
+        if self.high < self.low:  # type: ignore[operator]
+            raise ValueError(f"high ({self.high}) must not be below low ({self.low})")
+        return self
+
+
+class Choice(Section, Generic[V]):
+    kind: Literal["choice"]
+    values: list[V] = Field(min_length=1, description="The values to choose from.")
+    weights: list[float] | None = Field(
+        None, description="Relative weight of each value (same length as values); equal if omitted."
+    )
+
+    @model_validator(mode="after")
+    def _weights_match(self) -> Choice[V]:
+        _check_weights(self.values, self.weights)
+        return self
+
+
+class Empirical(Section, Generic[V]):
+    kind: Literal["empirical"]
+    samples: list[V] | None = Field(
+        None, min_length=1, description="Observed values, resampled with replacement."
+    )
+    path: str | None = Field(
+        None,
+        description="A CSV or text file of observed values instead of `samples`, relative to the "
+        "scenario file. Loaded when the scenario is loaded.",
+    )
+    column: str | None = Field(
+        None, description="Column of `path` to read (a CSV with a header); the first if omitted."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Empirical[V]:
+        if (self.samples is None) == (self.path is None):
+            raise ValueError("give exactly one of `samples` or `path`")
+        return self
+
+
+class FixedDuration(Fixed[Annotated[Seconds, Field(ge=0)]]):
+    """Every job takes the same time."""
+
+
+class UniformDuration(Uniform[Annotated[Seconds, Field(ge=0)]]):
+    """Uniform between `low` and `high`."""
+
+
+class ChoiceDuration(Choice[Annotated[Seconds, Field(ge=0)]]):
+    """One of a few durations, with weights."""
+
+
+class EmpiricalDuration(Empirical[Annotated[Seconds, Field(ge=0)]]):
+    """Resampled observed durations (a bare number in a file is seconds)."""
+
+
+class ExponentialDuration(Section):
+    """Exponential with the given mean (memoryless, as in M/M/c)."""
+
+    kind: Literal["exponential"]
+    mean: Annotated[Seconds, Field(gt=0)] = Field(description="Mean [s].")
+
+
+class LognormalDuration(Section):
+    """Lognormal given by its median and the sigma of log(duration); mean = median·exp(σ²/2)."""
+
+    kind: Literal["lognormal"]
+    median: Annotated[Seconds, Field(gt=0)] = Field(description="Median [s].")
+    sigma: float = Field(ge=0, le=10, description="Standard deviation of ln(duration) [-].")
+
+
+class FixedSize(Fixed[PositiveInt]):
+    """Every job uses the same number of accelerators."""
+
+
+class UniformSize(Uniform[PositiveInt]):
+    """A whole number of accelerators, uniform from `low` to `high` inclusive."""
+
+
+class ChoiceSize(Choice[PositiveInt]):
+    """One of a few job sizes [accelerators], with weights."""
+
+
+class EmpiricalSize(Empirical[PositiveInt]):
+    """Resampled observed job sizes [accelerators]."""
+
+
+DurationDistribution = Annotated[
+    FixedDuration
+    | ExponentialDuration
+    | LognormalDuration
+    | UniformDuration
+    | ChoiceDuration
+    | EmpiricalDuration,
+    Field(discriminator="kind"),
+]
+SizeDistribution = Annotated[
+    FixedSize | UniformSize | ChoiceSize | EmpiricalSize,
+    Field(discriminator="kind"),
+]
+
+# --- sections -----------------------------------------------------------------------------
+
+
+class RunSettings(Section):
+    """How long to simulate, what to discard and how often to repeat."""
+
+    horizon: Annotated[Seconds, Field(gt=0)] = Field(
+        365 * 86400.0, description="Simulated time [s], e.g. '365d'. Arrivals stop at the horizon."
+    )
+    warmup: Annotated[Seconds, Field(ge=0)] = Field(
+        0.0,
+        description="Initial period [s] excluded from every metric (the system starts empty).",
+    )
+    seed: int = Field(1, ge=0, description="Seed of the run; every random stream derives from it.")
+    replications: PositiveInt = Field(
+        1, le=10_000, description="Independent replications; > 1 gives 95% confidence intervals."
+    )
+    timeseries_step: Annotated[Seconds, Field(gt=0)] = Field(
+        3600.0, description="Width of the time-series bins [s], e.g. '1h'."
+    )
+
+    @model_validator(mode="after")
+    def _warmup_before_horizon(self) -> RunSettings:
+        if self.warmup >= self.horizon:
+            raise ValueError(
+                f"warmup ({self.warmup:g} s) must be shorter than horizon ({self.horizon:g} s)"
+            )
+        if self.horizon / self.timeseries_step > 1_000_000:
+            raise ValueError("timeseries_step is too small: more than 10^6 bins over the horizon")
+        return self
+
+
+class Accelerator(Section):
+    """An accelerator type: peak dense FP16/BF16 compute and board power."""
+
+    tflops: float = Field(gt=0, description="Peak dense FP16/BF16 compute [TFLOPS].")
+    watts: float = Field(gt=0, description="Board power at full load [W].")
+
+
+class Center(Section):
+    """A compute center: one pool of identical accelerators."""
+
+    accelerator: str = Field(description="Accelerator type: a catalogue name or one declared in "
+                             "`accelerators`.")
+    count: PositiveInt | None = Field(None, description="Number of accelerators [-].")
+    pflops: float | None = Field(
+        None,
+        gt=0,
+        description="Capacity as peak compute [PFLOPS] ('P'), instead of `count`; converted to the "
+        "nearest whole number of accelerators.",
+    )
+
+    @model_validator(mode="after")
+    def _one_capacity(self) -> Center:
+        if (self.count is None) == (self.pflops is None):
+            raise ValueError("give exactly one of `count` or `pflops`")
+        return self
+
+    def accelerator_count(self, tflops: float) -> int:
+        """Accelerators in the center, given the accelerator's peak [TFLOPS]."""
+        if self.count is not None:
+            return self.count
+        assert self.pflops is not None
+        return round(self.pflops * 1000.0 / tflops)
+
+
+class City(Section):
+    """A city and the compute centers in it."""
+
+    centers: dict[Name, Center] = Field(min_length=1, description="Centers by name.")
+
+
+class WorkloadClass(Section):
+    """A stream of jobs with a common origin, arrival process, size and duration."""
+
+    name: Name = Field(description="Unique name of the class (used in tables).")
+    origin: Origin = Field(
+        description="The city the jobs come from, or a mix {city: weight} from which each job's "
+        "origin is drawn (weights are relative)."
+    )
+    arrival: Arrival = Field(description="Arrival process.")
+    size: SizeDistribution = Field(description="Accelerators per job [-] (gang-scheduled).")
+    duration: DurationDistribution = Field(description="Run time of a job [s].")
+    priority: int = Field(
+        0, description="Priority for the `priority` local policy: higher runs first [-]."
+    )
+
+    def origin_weights(self) -> dict[str, float]:
+        """The origin as {city: probability}."""
+        total = sum(self.origin.values())
+        return {city: weight / total for city, weight in self.origin.items()}
+
+
+class PoissonArrival(Section):
+    """Poisson arrivals: exponential inter-arrival times."""
+
+    kind: Literal["poisson"]
+    rate: Annotated[PerSecond, Field(gt=0)] = Field(description="Mean arrival rate [1/s], e.g. '200/d'.")
+
+
+class RenewalArrival(Section):
+    """Renewal arrivals: independent inter-arrival times from any duration distribution."""
+
+    kind: Literal["renewal"]
+    interarrival: DurationDistribution = Field(description="Time between arrivals [s].")
+
+
+Arrival = Annotated[PoissonArrival | RenewalArrival, Field(discriminator="kind")]
+
+
+class Scheduling(Section):
+    """How each center orders and starts its queued jobs."""
+
+    local: str = Field(
+        "easy-backfill",
+        description="Local policy by name: fifo, easy-backfill, sjf or priority "
+        "(see docs/scenario.md).",
+    )
+    backfill_depth: PositiveInt = Field(
+        64, le=100_000, description="How many queued jobs easy-backfill scans for a backfill [-]."
+    )
+
+
+class Scenario(Section):
+    """A capacity-planning scenario: centers in cities, the demand on them and how it is run."""
+
+    name: str = Field(min_length=1, description="Scenario name, shown in tables and reports.")
+    description: str = Field("", description="Free text shown in reports.")
+    run: RunSettings = Field(default_factory=RunSettings, description="Run settings.")
+    accelerators: dict[Name, Accelerator] = Field(
+        default_factory=dict,
+        description="Accelerator types to add to or override in the built-in catalogue "
+        f"({', '.join(BUILTIN_ACCELERATORS)}).",
+    )
+    cities: dict[Name, City] = Field(min_length=1, description="Cities by name.")
+    workload: list[WorkloadClass] = Field(min_length=1, description="Workload classes.")
+    scheduling: Scheduling = Field(default_factory=Scheduling, description="Local scheduling.")
+    dispatch: str = Field(
+        "siloed",
+        description="Which center a job goes to: `siloed` keeps it in its origin city.",
+    )
+
+    def accelerator_catalogue(self) -> dict[str, Accelerator]:
+        """The built-in catalogue with this scenario's additions and overrides."""
+        catalogue = {name: Accelerator(**spec) for name, spec in BUILTIN_ACCELERATORS.items()}
+        catalogue.update(self.accelerators)
+        return catalogue
+
+
+WorkloadClass.model_rebuild()

@@ -1,0 +1,116 @@
+"""Human units for quantities a planner types: durations, rates and data sizes.
+
+Internally capsim measures time in seconds, rates in events per second and data in bytes.
+These parsers turn ``"90s"``, ``"6h"``, ``"30d"``, ``"200/d"`` or ``"20TB"`` into those base
+units and raise :class:`ValueError` with a message meant for the user otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+
+SECONDS_PER: dict[str, float] = {
+    "ms": 1e-3,
+    "s": 1.0,
+    "sec": 1.0,
+    "min": 60.0,
+    "h": 3600.0,
+    "hr": 3600.0,
+    "d": 86400.0,
+    "day": 86400.0,
+    "w": 7 * 86400.0,
+    "wk": 7 * 86400.0,
+    "y": 365 * 86400.0,
+    "yr": 365 * 86400.0,
+}
+"""Seconds in each time unit a user may write. A year is 365 days."""
+
+_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_DURATION = re.compile(rf"^\s*({_NUMBER})\s*([a-zA-Z]+)\s*$")
+_RATE = re.compile(rf"^\s*({_NUMBER})\s*/\s*({_NUMBER})?\s*([a-zA-Z]+)\s*$")
+_TIME_UNITS = ", ".join(SECONDS_PER)
+
+
+def _finite(value: float, text: object) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
+
+
+def parse_duration(value: object) -> float:
+    """Return a duration in seconds.
+
+    Parameters
+    ----------
+    value
+        A number (taken as seconds) or a string such as ``"90s"``, ``"6h"``, ``"1.5d"``.
+
+    Returns
+    -------
+    float
+        The duration [s].
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration such as '6h', got {value!r}")
+    if isinstance(value, numbers.Real):
+        return _finite(float(value), value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            number, unit = match.groups()
+            factor = SECONDS_PER.get(unit.lower())
+            if factor is None:
+                raise ValueError(f"unknown time unit {unit!r} in {value!r} (use one of {_TIME_UNITS})")
+            return _finite(float(number) * factor, value)
+        try:
+            return _finite(float(value), value)
+        except ValueError:
+            pass
+    raise ValueError(f"expected a duration such as '90s', '6h' or '30d', got {value!r}")
+
+
+def parse_rate(value: object) -> float:
+    """Return a rate in events per second.
+
+    Parameters
+    ----------
+    value
+        A number (taken as per second) or a string such as ``"200/d"``, ``"12/h"``, ``"3/2h"``.
+
+    Returns
+    -------
+    float
+        The rate [1/s].
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"expected a rate such as '200/d', got {value!r}")
+    if isinstance(value, numbers.Real):
+        return _finite(float(value), value)
+    if isinstance(value, str):
+        match = _RATE.match(value)
+        if match:
+            count, per_number, unit = match.groups()
+            factor = SECONDS_PER.get(unit.lower())
+            if factor is None:
+                raise ValueError(f"unknown time unit {unit!r} in {value!r} (use one of {_TIME_UNITS})")
+            period = float(per_number or 1.0) * factor
+            if period <= 0:
+                raise ValueError(f"the period in {value!r} must be positive")
+            return _finite(float(count) / period, value)
+    raise ValueError(f"expected a rate such as '200/d' or '12/h', got {value!r}")
+
+
+def format_duration(seconds: float) -> str:
+    """Format a duration [s] for people: ``42 s``, ``3.5 min``, ``7.2 h``, ``12.0 d``."""
+    if not math.isfinite(seconds):
+        return "n/a"
+    magnitude = abs(seconds)
+    if magnitude < 60:
+        return f"{seconds:.3g} s"
+    if magnitude < 3600:
+        return f"{seconds / 60:.3g} min"
+    if magnitude < 2 * 86400:
+        return f"{seconds / 3600:.3g} h"
+    return f"{seconds / 86400:.3g} d"

@@ -27,8 +27,15 @@ EXIT_OUTPUT, EXIT_INPUT = 1, 2
 
 
 def default_scenario() -> Path:
-    """The bundled default scenario (installed with the package from ``scenarios/``)."""
-    return Path(str(files("sim.bundled_scenarios").joinpath(DEFAULT_SCENARIO)))
+    """The bundled default scenario.
+
+    Installed, it is package data (``sim.bundled_scenarios``, built from ``scenarios/``); when
+    ``sim`` is imported straight from a source checkout, it is the checkout's ``scenarios/``.
+    """
+    try:
+        return Path(str(files("sim.bundled_scenarios").joinpath(DEFAULT_SCENARIO)))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[1] / "scenarios" / DEFAULT_SCENARIO
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,7 +61,9 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run a scenario and print its per-city table")
     run.add_argument("scenario", nargs="?", type=Path, help="scenario YAML (default: bundled)")
-    run.add_argument("--out", type=Path, help="write summary.json, jobs.parquet, timeseries.parquet")
+    run.add_argument(
+        "--out", type=Path, help="write summary.json, jobs.parquet, timeseries.parquet"
+    )
     run.add_argument("--seed", type=_non_negative, help="seed (overrides run.seed)")
     run.add_argument(
         "--replications", type=_positive, help="replications (overrides run.replications)"
@@ -68,7 +77,10 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the scenario JSON Schema")
     schema.add_argument(
-        "--format", choices=["json", "markdown"], default="json", help="JSON Schema or Markdown docs"
+        "--format",
+        choices=["json", "markdown"],
+        default="json",
+        help="JSON Schema or Markdown docs",
     )
     schema.set_defaults(handler=_schema)
     return parser
@@ -164,7 +176,9 @@ class _Progress:
     def done(self) -> None:
         elapsed = time.perf_counter() - self.started
         end = "\r" if self.tty else ""
-        print(f"{end}{self.replications} replication(s) in {elapsed:.1f} s".ljust(70), file=sys.stderr)
+        print(
+            f"{end}{self.replications} replication(s) in {elapsed:.1f} s".ljust(70), file=sys.stderr
+        )
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -173,7 +173,9 @@ def timeseries_table(result: RunResult) -> pd.DataFrame:
     frames = []
     width = np.diff(result.edges)
     for c in result.centers:
-        busy = np.diff(result.busy_area[c.index]) / width
+        # Differences of cumulative areas carry round-off of ~1e-14: clip it, not real values.
+        busy = np.clip(np.diff(result.busy_area[c.index]) / width, 0.0, c.count)
+        queued = np.maximum(np.diff(result.queue_area[c.index]) / width, 0.0)
         frames.append(
             pd.DataFrame(
                 {
@@ -185,7 +187,7 @@ def timeseries_table(result: RunResult) -> pd.DataFrame:
                     "busy_mean": busy,
                     "accelerators": c.count,
                     "utilisation": busy / c.count,
-                    "queue_len_mean": np.diff(result.queue_area[c.index]) / width,
+                    "queue_len_mean": queued,
                     "queue_len_max": result.queue_max[c.index],
                 }
             )

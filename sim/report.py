@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sim.units import SECONDS_PER
+from sim.units import SECONDS_PER, format_duration
 
 Row = Mapping[str, Any]
 
@@ -48,9 +48,14 @@ def _count(value: float, ci: float) -> str:
     return text + (f" ± {ci:.2g}" if math.isfinite(ci) and value < 100 else "")
 
 
+def _fixed(value: float, ci: float) -> str:
+    """A quantity that does not vary between replications (installed capacity)."""
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
 COLUMNS: list[tuple[str, str, Callable[[float, float], str]]] = [
-    ("accelerators", "accelerators", _count),
-    ("capacity_pflops", "PFLOPS", _count),
+    ("accelerators", "accelerators", _fixed),
+    ("capacity_pflops", "PFLOPS", _fixed),
     ("utilisation", "utilisation", _percent),
     ("jobs_completed", "jobs done", _count),
     ("wait_mean_s", "wait mean", _duration),
@@ -73,7 +78,9 @@ def summary_table(summary: Mapping[str, Any], variant: str = "base") -> str:
     if len(metrics["cities"]) > 1:
         rows.append(("overall", metrics["overall"]))
     header = ["city / center", *(title for _, title, _ in COLUMNS)]
-    body = [[name, *(_with_ci(row, key, render) for key, _, render in COLUMNS)] for name, row in rows]
+    body = [
+        [name, *(_with_ci(row, key, render) for key, _, render in COLUMNS)] for name, row in rows
+    ]
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
 
     def line(cells: list[str]) -> str:
@@ -82,12 +89,15 @@ def summary_table(summary: Mapping[str, Any], variant: str = "base") -> str:
         return "  ".join([first, *rest])
 
     replications = summary["replications"]
-    note = f"mean ± 95% CI half-width over {replications} replications" if replications > 1 else (
-        "one replication: use --replications N for confidence intervals"
+    note = (
+        f"mean ± 95% CI half-width over {replications} replications"
+        if replications > 1
+        else ("one replication: use --replications N for confidence intervals")
     )
     title = (
-        f"{summary['scenario']} · seed {summary['seed']} · window "
-        f"{summary['warmup_s'] / 86400:g} d to {summary['horizon_s'] / 86400:g} d · {note}"
+        f"{summary['scenario']} · seed {summary['seed']} · measured from "
+        f"{format_duration(summary['warmup_s'])} to {format_duration(summary['horizon_s'])}"
+        f" · {note}"
     )
     rule = "-" * len(line(header))
     return "\n".join([title, rule, line(header), rule, *(line(cells) for cells in body), rule])

@@ -62,7 +62,9 @@ def parse_duration(value: object) -> float:
             number, unit = match.groups()
             factor = SECONDS_PER.get(unit.lower())
             if factor is None:
-                raise ValueError(f"unknown time unit {unit!r} in {value!r} (use one of {_TIME_UNITS})")
+                raise ValueError(
+                    f"unknown time unit {unit!r} in {value!r} (use one of {_TIME_UNITS})"
+                )
             return _finite(float(number) * factor, value)
         try:
             return _finite(float(value), value)
@@ -94,7 +96,9 @@ def parse_rate(value: object) -> float:
             count, per_number, unit = match.groups()
             factor = SECONDS_PER.get(unit.lower())
             if factor is None:
-                raise ValueError(f"unknown time unit {unit!r} in {value!r} (use one of {_TIME_UNITS})")
+                raise ValueError(
+                    f"unknown time unit {unit!r} in {value!r} (use one of {_TIME_UNITS})"
+                )
             period = float(per_number or 1.0) * factor
             if period <= 0:
                 raise ValueError(f"the period in {value!r} must be positive")

@@ -11,9 +11,11 @@ themselves by their ``name``; adding a policy is writing one class in one file.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass
 from typing import ClassVar
+
+import numpy as np
 
 StartCallback = Callable[[int], None]
 
@@ -63,7 +65,7 @@ class LocalScheduler:
         self.sizes = jobs.size
         self.start = start
         self.backfill_depth = backfill_depth
-        self.queue: Sequence[int] = ()
+        self.queue: Sized = ()
         self.queued_size = 0
         """Accelerators requested by the queued jobs [-]."""
         self.t_last = 0.0
@@ -128,6 +130,13 @@ class Dispatcher:
     def __init__(self, centers: Sequence[CenterView], schedulers: Sequence[LocalScheduler]):
         self.centers = centers
         self.schedulers = schedulers
+
+    def static_choice(self, origins: np.ndarray, sizes: np.ndarray) -> np.ndarray | None:
+        """Every job's center up front, for dispatchers whose choice ignores the state.
+
+        Returns None (the default) when the choice must be made at each arrival.
+        """
+        return None
 
     def choose(self, origin: int, size: int, now: float) -> int:
         """The index of the center a job of ``size`` accelerators from city ``origin`` joins."""

@@ -113,7 +113,9 @@ class EasyBackfill(LocalScheduler):
         started = []
         for position, job in enumerate(islice(queue, 1, self.backfill_depth + 1), start=1):
             size = sizes[job]
-            if size <= self.free and (now + self.durations[job] <= self.shadow or size <= self.extra):
+            if size <= self.free and (
+                now + self.durations[job] <= self.shadow or size <= self.extra
+            ):
                 started.append(position)
                 self.queued_size -= size
                 self._start(job, now)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from sim.policies.base import CenterView, Dispatcher, LocalScheduler
 
 
@@ -22,6 +24,12 @@ class Siloed(Dispatcher):
         self.by_city: list[list[CenterView]] = [[] for _ in range(cities)]
         for center in centers:
             self.by_city[center.city].append(center)
+
+    def static_choice(self, origins: np.ndarray, sizes: np.ndarray) -> np.ndarray | None:
+        if any(len(centers) > 1 for centers in self.by_city):
+            return None
+        only = np.array([centers[0].index if centers else -1 for centers in self.by_city])
+        return only[origins]
 
     def choose(self, origin: int, size: int, now: float) -> int:
         candidates = self.by_city[origin]

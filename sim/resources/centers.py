@@ -32,7 +32,7 @@ class CenterSpec:
 def build_centers(scenario: Scenario) -> tuple[CenterSpec, ...]:
     """The scenario's centers in file order (cities, then centers within each city)."""
     catalogue = scenario.accelerator_catalogue()
-    centers = []
+    centers: list[CenterSpec] = []
     for city_index, (city_name, city) in enumerate(scenario.cities.items()):
         for center_name, center in city.centers.items():
             accelerator = catalogue[center.accelerator]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -66,7 +67,9 @@ def check_class_names_unique(scenario: schema.Scenario) -> Found:
     problems: Found = []
     for index, workload in enumerate(scenario.workload):
         if workload.name in seen:
-            problems.append((("workload", index, "name"), f"duplicate class name {workload.name!r}"))
+            problems.append(
+                (("workload", index, "name"), f"duplicate class name {workload.name!r}")
+            )
         seen.add(workload.name)
     return problems
 
@@ -185,13 +188,16 @@ def load_sample_files(scenario: schema.Scenario, base_dir: Path) -> tuple[schema
             problems.append((("workload", index, *loc), str(error)))
             continue
         loaded = spec.model_copy(update={"samples": samples})
-        workload[index] = _replace_at(workload[index], loc, loaded)
+        workload[index] = cast(schema.WorkloadClass, _replace_at(workload[index], loc, loaded))
     return scenario.model_copy(update={"workload": workload}), problems
 
 
-def _empirical_specs(scenario: schema.Scenario) -> Iterator[tuple[int, Loc, schema.Empirical]]:  # type: ignore[type-arg]
+def _empirical_specs(scenario: schema.Scenario) -> Iterator[tuple[int, Loc, schema.Empirical[Any]]]:
     for index, workload in enumerate(scenario.workload):
-        places: list[tuple[Loc, object]] = [(("size",), workload.size), (("duration",), workload.duration)]
+        places: list[tuple[Loc, object]] = [
+            (("size",), workload.size),
+            (("duration",), workload.duration),
+        ]
         if isinstance(workload.arrival, schema.RenewalArrival):
             places.append((("arrival", "interarrival"), workload.arrival.interarrival))
         for loc, spec in places:

@@ -59,7 +59,7 @@ def _section(title: str, model: dict[str, Any]) -> str:
 
 def _default(spec: dict[str, Any]) -> str:
     if "default" not in spec:
-        return ""
+        return "see its section" if "$ref" in spec else "empty"
     return f"`{json.dumps(spec['default'])}`"
 
 
@@ -79,6 +79,9 @@ def _type(spec: dict[str, Any]) -> str:
         return f"list of {_type(spec.get('items', {}))}"
     if kind == "object":
         values = spec.get("additionalProperties")
+        if not isinstance(values, dict):
+            patterns = list(spec.get("patternProperties", {}).values())
+            values = patterns[0] if patterns else None
         return f"mapping name → {_type(values)}" if isinstance(values, dict) else "mapping"
     if kind == "null":
         return "null"

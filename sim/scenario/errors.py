@@ -30,6 +30,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        if not self.loc:
+            return f"{where}: {self.message}"
         return f"{where}: {format_path(self.loc)}: {self.message}"
 
 

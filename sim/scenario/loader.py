@@ -23,7 +23,7 @@ class _Loader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None,
@@ -51,10 +51,10 @@ def read_yaml(text: str, file: str) -> tuple[Any, yaml.Node | None]:
     try:
         loader = _Loader(text)
         try:
-            node = loader.get_single_node()  # type: ignore[no-untyped-call]
-            data = loader.construct_document(node) if node is not None else None  # type: ignore[no-untyped-call]
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
         finally:
-            loader.dispose()  # type: ignore[no-untyped-call]
+            loader.dispose()
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -101,7 +101,9 @@ def parse_scenario(
     data, node = read_yaml(text, file)
     if not isinstance(data, Mapping):
         found = "an empty file" if data is None else f"a {type(data).__name__}"
-        raise ScenarioError([Problem(file, (), f"expected a mapping of scenario keys, found {found}")])
+        raise ScenarioError(
+            [Problem(file, (), f"expected a mapping of scenario keys, found {found}")]
+        )
     if overrides:
         data = deep_merge(data, overrides)
     return validate_data(data, file, node, base_dir or Path("."))
@@ -114,14 +116,12 @@ def validate_data(
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:
-        raise ScenarioError(
-            [_problem_from_pydantic(item, data, file, node) for item in error.errors()]
-        ) from None
+        found = [_problem_from_pydantic(item, data, file, node) for item in error.errors()]
+        raise ScenarioError(sorted(found, key=lambda problem: problem.line or 0)) from None
     scenario, problems = checks.load_sample_files(scenario, base_dir)
     problems += checks.run_all(scenario)
-    ScenarioError.collect(
-        Problem(file, loc, message, _line_of(node, data, loc)) for loc, message in problems
-    )
+    found = [Problem(file, loc, message, _line_of(node, data, loc)) for loc, message in problems]
+    ScenarioError.collect(sorted(found, key=lambda problem: problem.line or 0))
     return scenario
 
 
@@ -141,7 +141,7 @@ def _problem_from_pydantic(item: Any, data: Any, file: str, node: yaml.Node | No
         message = f"unknown kind {item['input'].get('kind')!r}; valid kinds: {expected}"
     elif kind == "union_tag_not_found":
         message = "a `kind` is required"
-    if kind not in ("missing", "extra_forbidden") and "input" in item:
+    if kind not in ("missing", "extra_forbidden", "value_error") and "input" in item:
         shown = repr(item["input"])
         if len(shown) <= 60 and not isinstance(item["input"], dict | list):
             message += f" (got {shown})"
@@ -153,10 +153,11 @@ def _data_loc(loc: Loc, data: Any) -> Loc:
     kept: list[str | int] = []
     current = data
     for index, part in enumerate(loc):
-        if isinstance(current, Mapping) and part in current:
-            kept.append(part)
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and part < len(current):
+        if isinstance(current, Mapping) and current.get("kind") == part and part not in current:
+            continue  # the tag pydantic adds for the member of a discriminated union
+        in_mapping = isinstance(current, Mapping) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and part < len(current)
+        if in_mapping or in_list:
             kept.append(part)
             current = current[part]
         elif index == len(loc) - 1 or part == "[key]":
@@ -177,10 +178,11 @@ def _line_of(node: yaml.Node | None, data: Any, loc: Loc) -> int | None:
                 if key_node.value == str(part):
                     child, line = value_node, key_node.start_mark.line
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part < len(node.value):
-                child = node.value[part]
-                line = child.start_mark.line
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            child = node.value[part]
+            line = child.start_mark.line
         if child is None:
             break
         node = child
@@ -198,74 +200,45 @@ def _unknown_key_message(loc: Loc, key: str) -> str:
 
 
 def _fields_at(loc: Loc) -> list[str]:
-    """The field names of the model that a pydantic location points into."""
+    """The field names of the model a pydantic location points into ([] if not a model)."""
     current: Any = Scenario
     for part in loc:
-        current = _unwrap(current)
+        current = _strip(current)
+        members = _union_members(current)
         if isinstance(current, type) and issubclass(current, BaseModel):
             field = current.model_fields.get(str(part))
-            if field is None:
-                return []
-            current = field.annotation
-            continue
-        members = _union_members(current)
-        if members:
-            tagged = [m for m in members if _kind_of(m) == part]
-            if tagged:
-                current = tagged[0]
-                continue
-            models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
-            current = models[0] if models else None
-            if current is None:
-                return []
-            current = _step_into(current, part)
-            continue
-        current = _step_into(current, part)
+            current = field.annotation if field else None
+        elif members:  # a discriminated union: pydantic puts the member's tag in the location
+            current = next((m for m in members if _kind_of(m) == part), None)
+        elif typing.get_origin(current) in (dict, list):
+            current = typing.get_args(current)[-1]
+        else:
+            current = None
         if current is None:
             return []
-    current = _unwrap(current)
-    members = _union_members(current)
-    if members and len(members) == 1:
-        current = members[0]
+    current = _strip(current)
     if isinstance(current, type) and issubclass(current, BaseModel):
         return [name for name in current.model_fields if name != "kind"]
     return []
 
 
-def _step_into(container: Any, part: str | int) -> Any:
-    container = _unwrap(container)
-    origin = typing.get_origin(container)
-    args = typing.get_args(container)
-    if origin is dict and args:
-        return args[1]
-    if origin is list and args:
-        return args[0]
-    if isinstance(container, type) and issubclass(container, BaseModel):
-        field = container.model_fields.get(str(part))
-        return field.annotation if field else None
-    return None
-
-
-def _unwrap(annotation: Any) -> Any:
-    while typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    members = [m for m in _union_members(annotation) if m is not type(None)]
-    if len(members) == 1:
-        return _unwrap(members[0])
-    return annotation
+def _strip(annotation: Any) -> Any:
+    """Unwrap ``Annotated[...]`` and ``X | None`` down to X."""
+    while True:
+        if typing.get_origin(annotation) is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+            continue
+        members = [m for m in _union_members(annotation) if m is not type(None)]
+        if members and len(members) == 1:
+            annotation = members[0]
+            continue
+        return annotation
 
 
 def _union_members(annotation: Any) -> list[Any]:
-    origin = typing.get_origin(annotation)
-    if origin is typing.Union or origin is types.UnionType:
-        return [_unwrap_annotated(m) for m in typing.get_args(annotation)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [_strip(member) for member in typing.get_args(annotation)]
     return []
-
-
-def _unwrap_annotated(annotation: Any) -> Any:
-    while typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    return annotation
 
 
 def _kind_of(model: Any) -> str | None:

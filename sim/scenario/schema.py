@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from sim.scenario.catalogue import BUILTIN_ACCELERATORS
-from sim.units import parse_duration, parse_rate
+from sim.units import format_duration, parse_duration, parse_rate
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
 
@@ -237,7 +237,8 @@ class RunSettings(Section):
     def _warmup_before_horizon(self) -> RunSettings:
         if self.warmup >= self.horizon:
             raise ValueError(
-                f"warmup ({self.warmup:g} s) must be shorter than horizon ({self.horizon:g} s)"
+                f"warmup ({format_duration(self.warmup)}) must be shorter than horizon "
+                f"({format_duration(self.horizon)})"
             )
         if self.horizon / self.timeseries_step > 1_000_000:
             raise ValueError("timeseries_step is too small: more than 10^6 bins over the horizon")
@@ -254,8 +255,9 @@ class Accelerator(Section):
 class Center(Section):
     """A compute center: one pool of identical accelerators."""
 
-    accelerator: str = Field(description="Accelerator type: a catalogue name or one declared in "
-                             "`accelerators`.")
+    accelerator: str = Field(
+        description="Accelerator type: a catalogue name or one declared in `accelerators`."
+    )
     count: PositiveInt | None = Field(None, description="Number of accelerators [-].")
     pflops: float | None = Field(
         None,
@@ -309,7 +311,9 @@ class PoissonArrival(Section):
     """Poisson arrivals: exponential inter-arrival times."""
 
     kind: Literal["poisson"]
-    rate: Annotated[PerSecond, Field(gt=0)] = Field(description="Mean arrival rate [1/s], e.g. '200/d'.")
+    rate: Annotated[PerSecond, Field(gt=0)] = Field(
+        description="Mean arrival rate [1/s], e.g. '200/d'."
+    )
 
 
 class RenewalArrival(Section):
@@ -340,7 +344,7 @@ class Scenario(Section):
 
     name: str = Field(min_length=1, description="Scenario name, shown in tables and reports.")
     description: str = Field("", description="Free text shown in reports.")
-    run: RunSettings = Field(default_factory=RunSettings, description="Run settings.")
+    run: RunSettings = Field(default_factory=lambda: RunSettings(), description="Run settings.")
     accelerators: dict[Name, Accelerator] = Field(
         default_factory=dict,
         description="Accelerator types to add to or override in the built-in catalogue "
@@ -348,7 +352,9 @@ class Scenario(Section):
     )
     cities: dict[Name, City] = Field(min_length=1, description="Cities by name.")
     workload: list[WorkloadClass] = Field(min_length=1, description="Workload classes.")
-    scheduling: Scheduling = Field(default_factory=Scheduling, description="Local scheduling.")
+    scheduling: Scheduling = Field(
+        default_factory=lambda: Scheduling(), description="Local scheduling."
+    )
     dispatch: str = Field(
         "siloed",
         description="Which center a job goes to: `siloed` keeps it in its origin city.",

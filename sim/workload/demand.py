@@ -57,7 +57,9 @@ def generate_demand(scenario: Scenario, seed: np.random.SeedSequence) -> Demand:
         columns["job_class"].append(np.full(n, index, dtype=np.int16))
         columns["origin"].append(origins)
         columns["size"].append(
-            from_spec(workload.size).sample(stream(seed, workload.name, "sizes"), n).astype(np.int64)
+            from_spec(workload.size)
+            .sample(stream(seed, workload.name, "sizes"), n)
+            .astype(np.int64)
         )
         columns["duration"].append(
             from_spec(workload.duration)

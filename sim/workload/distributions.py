@@ -138,8 +138,9 @@ def from_spec(spec: object) -> Distribution:
             return UniformInt(low, high)
         case schema.UniformDuration(low=low, high=high):
             return Uniform(low, high)
-        case schema.ChoiceSize(values=values, weights=weights) | schema.ChoiceDuration(
-            values=values, weights=weights
+        case (
+            schema.ChoiceSize(values=values, weights=weights)
+            | schema.ChoiceDuration(values=values, weights=weights)
         ):
             return Choice.of(values, weights)
         case schema.EmpiricalSize(samples=samples) | schema.EmpiricalDuration(samples=samples):
@@ -147,4 +148,3 @@ def from_spec(spec: object) -> Distribution:
                 raise ValueError("empirical samples were not loaded from their file")
             return Empirical(np.asarray(samples))
     raise TypeError(f"not a distribution spec: {spec!r}")
-

@@ -1,0 +1,159 @@
+"""Engine throughput: capsim against a minimal SimPy process-per-job model of the same queue.
+
+One center of 1,024 accelerators, mixed job sizes (1-64 accelerators), exponential run times,
+offered load ρ ≈ 0.8, 10^6 jobs. Each model runs in its own subprocess so its peak memory
+(max RSS) is its own; the table reports jobs per second and the ratio to the naive model,
+all measured in this one command.
+
+    python benchmarks/bench_engine.py            # 10^6 jobs
+    python benchmarks/bench_engine.py --jobs 200000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ACCELERATORS = 1024
+SIZES = [1, 2, 4, 8, 16, 32, 64]
+WEIGHTS = [0.35, 0.15, 0.15, 0.15, 0.1, 0.05, 0.05]
+MEAN_RUN_H = 1.0
+RHO = 0.8
+MODELS = ["naive-simpy", "capsim-fifo", "capsim-easy-backfill"]
+
+
+def scenario_data(jobs: int, local: str) -> dict:
+    mean_size = float(np.dot(SIZES, WEIGHTS))
+    rate_per_h = RHO * ACCELERATORS / (mean_size * MEAN_RUN_H)
+    return {
+        "name": "bench-one-center",
+        "run": {"horizon": f"{jobs / rate_per_h}h", "seed": 1, "timeseries_step": "1h"},
+        "cities": {"x": {"centers": {"c": {"accelerator": "h100", "count": ACCELERATORS}}}},
+        "workload": [
+            {
+                "name": "mixed",
+                "origin": "x",
+                "arrival": {"kind": "poisson", "rate": f"{rate_per_h}/h"},
+                "size": {"kind": "choice", "values": SIZES, "weights": WEIGHTS},
+                "duration": {"kind": "exponential", "mean": f"{MEAN_RUN_H}h"},
+            }
+        ],
+        "scheduling": {"local": local},
+    }
+
+
+def run_capsim(jobs: int, local: str) -> dict:
+    from sim.engine import simulate
+    from sim.metrics import run_metrics
+    from sim.scenario.loader import validate_data
+
+    scenario = validate_data(scenario_data(jobs, local), "<bench>")
+    started = time.perf_counter()
+    result = simulate(scenario, 1)
+    elapsed = time.perf_counter() - started
+    metrics = run_metrics(result)["overall"]
+    return {
+        "jobs": result.jobs,
+        "seconds": elapsed,
+        "utilisation": metrics["utilisation"],
+        "wait_mean_s": metrics["wait_mean_s"],
+    }
+
+
+def run_naive(jobs: int) -> dict:
+    """The textbook SimPy model: a generator per job, a Container for the accelerators.
+
+    SimPy's Container serves gets strictly in order, so this is FCFS gang scheduling, the same
+    queue as capsim's ``fifo``, on the same demand.
+    """
+    import simpy
+
+    from sim.scenario.loader import validate_data
+    from sim.streams import run_seed
+    from sim.workload import generate_demand
+
+    scenario = validate_data(scenario_data(jobs, "fifo"), "<bench>")
+    demand = generate_demand(scenario, run_seed(1))
+    arrival, size, duration = (
+        demand.arrival.tolist(),
+        demand.size.tolist(),
+        demand.duration.tolist(),
+    )
+    waits = [0.0] * len(arrival)
+    started = time.perf_counter()
+    env = simpy.Environment()
+    pool = simpy.Container(env, capacity=ACCELERATORS, init=ACCELERATORS)
+
+    def job(i):
+        yield pool.get(size[i])
+        waits[i] = env.now - arrival[i]
+        yield env.timeout(duration[i])
+        yield pool.put(size[i])
+
+    def source():
+        for i, t in enumerate(arrival):
+            yield env.timeout(t - env.now)
+            env.process(job(i))
+
+    env.process(source())
+    env.run(until=scenario.run.horizon)
+    elapsed = time.perf_counter() - started
+    return {
+        "jobs": len(arrival),
+        "seconds": elapsed,
+        "utilisation": float("nan"),
+        "wait_mean_s": float(np.mean(waits)),
+    }
+
+
+def child(model: str, jobs: int) -> None:
+    if model == "naive-simpy":
+        figures = run_naive(jobs)
+    else:
+        figures = run_capsim(jobs, model.removeprefix("capsim-"))
+    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(figures))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=1_000_000)
+    parser.add_argument("--child", choices=MODELS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.jobs)
+        return
+    rows = {}
+    for model in MODELS:
+        output = subprocess.run(
+            [sys.executable, __file__, "--child", model, "--jobs", str(args.jobs)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        rows[model] = json.loads(output)
+    base = rows["naive-simpy"]["jobs"] / rows["naive-simpy"]["seconds"]
+    print(
+        f"one center, {ACCELERATORS} accelerators, sizes {SIZES}, rho ~{RHO}, "
+        f"{rows['capsim-fifo']['jobs']:,} jobs"
+    )
+    print(
+        f"{'model':22} {'seconds':>8} {'jobs/s':>10} {'x naive':>8} {'peak MB':>8} "
+        f"{'util':>6} {'wait mean':>10}"
+    )
+    for model, row in rows.items():
+        rate = row["jobs"] / row["seconds"]
+        print(
+            f"{model:22} {row['seconds']:8.2f} {rate:10,.0f} {rate / base:8.2f} "
+            f"{row['peak_rss_mb']:8.0f} {row['utilisation']:6.3f} {row['wait_mean_s']:9.0f}s"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -25,6 +25,32 @@ def mean_ci95(values: Sequence[float]) -> tuple[float, float]:
     return float(finite.mean()), float(half)
 
 
+def paired_differences(
+    runs: Sequence[Mapping[str, Any]], baseline: Sequence[Mapping[str, Any]]
+) -> dict[str, float]:
+    """Mean and 95% half-width of (run − baseline) for every metric the two flat metric sets
+    share, replication by replication (common random numbers make the pairs comparable)."""
+    if len(runs) != len(baseline):
+        raise ValueError("paired runs need as many replications as their baseline")
+    shared = [
+        key
+        for key, value in runs[0].items()
+        if not isinstance(value, Mapping)
+        and not isinstance(baseline[0].get(key, {}), Mapping)
+        and key in baseline[0]
+    ]
+    differences: dict[str, float] = {}
+    for key in shared:
+        diffs = [
+            float(run[key]) - float(base[key]) for run, base in zip(runs, baseline, strict=True)
+        ]
+        mean, half = mean_ci95(diffs)
+        differences[key] = mean
+        if len(runs) > 1:
+            differences[f"{key}_ci95"] = half
+    return differences
+
+
 def summarise_replications(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Average nested run metrics over replications.
 

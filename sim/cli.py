@@ -7,6 +7,7 @@ bad arguments).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -17,7 +18,7 @@ from pathlib import Path
 from sim.engine import RunResult
 from sim.metrics import jobs_table, timeseries_table
 from sim.output import ParquetAppender, write_json
-from sim.report import summary_table
+from sim.report import comparison_table, summary_table
 from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.docs import schema_json, schema_markdown
 from sim.summary import capsim_version, run_replications
@@ -117,9 +118,9 @@ def _run(args: argparse.Namespace) -> int:
         series = ParquetAppender(args.out / "timeseries.parquet")
         writers = [jobs, series]
 
-        def on_result(result: RunResult) -> None:
-            jobs.append(jobs_table(result))
-            series.append(timeseries_table(result))
+        def on_result(variant: str, result: RunResult) -> None:
+            jobs.append(jobs_table(result).assign(variant=variant))
+            series.append(timeseries_table(result).assign(variant=variant))
 
     progress = None if args.quiet else _Progress(replications)
     try:
@@ -137,7 +138,11 @@ def _run(args: argparse.Namespace) -> int:
     if progress is not None:
         progress.done()
     summary["scenario_file"] = str(path)
-    print(summary_table(summary))
+    summary["scenario_sha256"] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    for variant in summary["variants"]:
+        print(summary_table(summary, variant))
+    if summary["comparisons"]:
+        print(comparison_table(summary))
     if args.out is not None:
         try:
             for writer in writers:

@@ -77,27 +77,70 @@ def summary_table(summary: Mapping[str, Any], variant: str = "base") -> str:
             rows += [(f"  {name}", center) for name, center in centers.items()]
     if len(metrics["cities"]) > 1:
         rows.append(("overall", metrics["overall"]))
-    header = ["city / center", *(title for _, title, _ in COLUMNS)]
-    body = [
-        [name, *(_with_ci(row, key, render) for key, _, render in COLUMNS)] for name, row in rows
-    ]
-    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+    title = _title(summary)
+    if len(summary["variants"]) > 1:
+        title = f"variant {variant} · {title}"
+    return _render(title, "city / center", COLUMNS, rows)
 
-    def line(cells: list[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = (cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True))
-        return "  ".join([first, *rest])
 
+COMPARED: list[tuple[str, str, Callable[[float, float], str]]] = [
+    ("utilisation", "Δ utilisation", lambda v, ci: _signed(_percent, v, ci) + " pt"),
+    ("wait_mean_s", "Δ wait mean", lambda v, ci: _signed(_duration, v, ci)),
+    ("wait_p95_s", "Δ wait p95", lambda v, ci: _signed(_duration, v, ci)),
+    ("queue_len_mean", "Δ queue mean", lambda v, ci: _signed(_count, v, ci)),
+]
+
+
+def comparison_table(summary: Mapping[str, Any]) -> str:
+    """Paired differences of each variant against the baseline, per city and overall."""
+    blocks = []
+    for variant, comparison in summary["comparisons"].items():
+        rows = list(comparison["cities"].items())
+        if len(rows) > 1:
+            rows.append(("overall", comparison["overall"]))
+        title = (
+            f"{variant} − {comparison['baseline']}: paired differences on identical demand "
+            f"(mean ± 95% CI over {summary['replications']} replications)"
+        )
+        blocks.append(_render(title, "city", COMPARED, rows))
+    return "\n".join(blocks)
+
+
+def _signed(render: Callable[[float, float], str], value: float, ci: float) -> str:
+    text = render(abs(value), ci).removesuffix("%")
+    return ("+" if value > 0 else "−" if value < 0 else "") + text.replace("% ±", " ±")
+
+
+def _title(summary: Mapping[str, Any]) -> str:
     replications = summary["replications"]
     note = (
         f"mean ± 95% CI half-width over {replications} replications"
         if replications > 1
-        else ("one replication: use --replications N for confidence intervals")
+        else "one replication: use --replications N for confidence intervals"
     )
-    title = (
+    return (
         f"{summary['scenario']} · seed {summary['seed']} · measured from "
         f"{format_duration(summary['warmup_s'])} to {format_duration(summary['horizon_s'])}"
         f" · {note}"
     )
+
+
+def _render(
+    title: str,
+    first: str,
+    columns: list[tuple[str, str, Callable[[float, float], str]]],
+    rows: list[tuple[str, Row]],
+) -> str:
+    header = [first, *(heading for _, heading, _ in columns)]
+    body = [
+        [name, *(_with_ci(row, key, render) for key, _, render in columns)] for name, row in rows
+    ]
+    widths = [max(len(cells[i]) for cells in [header, *body]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        first_cell = cells[0].ljust(widths[0])
+        rest = (cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True))
+        return "  ".join([first_cell, *rest])
+
     rule = "-" * len(line(header))
     return "\n".join([title, rule, line(header), rule, *(line(cells) for cells in body), rule])

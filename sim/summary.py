@@ -1,29 +1,22 @@
-"""Replications of a scenario and the summary.json contract that reports and notebooks read.
+"""Replications of a scenario's variants and the summary.json document (docs/outputs.md).
 
-``summary.json``::
-
-    {"capsim_version": str, "scenario": str, "seed": int, "replications": int,
-     "horizon_s": float, "warmup_s": float, "metric_docs": {name: meaning [unit]},
-     "variants": {"base": {"overall": M,
-                           "cities": {CITY: M + {"centers": {CENTER: M}}}}}}
-
-where M is a flat object of metrics (:data:`sim.metrics.METRIC_DOCS`), each the mean over
-replications, and with more than one replication a ``<name>_ci95`` 95% confidence half-width.
-Undefined values (no job of a center completed, say) are null.
+Every replication runs every variant with the same seed, so all variants see the same demand
+(common random numbers) and their differences can be paired replication by replication.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from sim.analysis import summarise_replications
+from sim.analysis import paired_differences, summarise_replications
 from sim.engine import ProgressCallback, RunResult, simulate
 from sim.metrics import METRIC_DOCS, run_metrics
+from sim.scenario import expand_variants
 from sim.scenario.schema import Scenario
 
-BASE_VARIANT = "base"
+RunMetrics = dict[str, Any]
 
 
 def capsim_version() -> str:
@@ -38,10 +31,10 @@ def run_replications(
     *,
     seed: int | None = None,
     replications: int | None = None,
-    on_result: Callable[[RunResult], None] | None = None,
+    on_result: Callable[[str, RunResult], None] | None = None,
     progress: Callable[[int, float], None] | None = None,
 ) -> dict[str, Any]:
-    """Run every replication of a scenario and return its summary document.
+    """Run every replication of every variant and return the summary document.
 
     Parameters
     ----------
@@ -50,21 +43,31 @@ def run_replications(
     seed, replications
         Override the scenario's ``run.seed`` and ``run.replications``.
     on_result
-        Called with each replication's :class:`~sim.engine.RunResult` (to write its records).
+        Called with (variant, :class:`~sim.engine.RunResult`) after each run (to write records).
     progress
-        Called with (replication, fraction of simulated time done) during each run.
+        Called with (replication, fraction of that replication done).
     """
     seed = scenario.run.seed if seed is None else seed
     replications = scenario.run.replications if replications is None else replications
-    runs = []
+    variants = expand_variants(scenario)
+    runs: dict[str, list[RunMetrics]] = {name: [] for name in variants}
     for replication in range(replications):
-        report: ProgressCallback | None = None
-        if progress is not None:
-            report = _bind(progress, replication)
-        result = simulate(scenario, seed, replication=replication, progress=report)
-        runs.append(run_metrics(result))
-        if on_result is not None:
-            on_result(result)
+        for index, (name, variant) in enumerate(variants.items()):
+            report: ProgressCallback | None = None
+            if progress is not None:
+                report = _bind(progress, replication, index, len(variants))
+            result = simulate(variant, seed, replication=replication, progress=report)
+            runs[name].append(run_metrics(result))
+            if on_result is not None:
+                on_result(name, result)
+    return summary_document(scenario, seed, runs)
+
+
+def summary_document(
+    scenario: Scenario, seed: int, runs: Mapping[str, Sequence[RunMetrics]]
+) -> dict[str, Any]:
+    """The summary.json document from each variant's per-replication run metrics."""
+    replications = len(next(iter(runs.values())))
     return {
         "capsim_version": capsim_version(),
         "scenario": scenario.name,
@@ -73,9 +76,37 @@ def run_replications(
         "horizon_s": scenario.run.horizon,
         "warmup_s": scenario.run.warmup,
         "metric_docs": METRIC_DOCS,
-        "variants": {BASE_VARIANT: summarise_replications(runs)},
+        "variants": {name: summarise_replications(metrics) for name, metrics in runs.items()},
+        "comparisons": compare_variants(runs),
     }
 
 
-def _bind(progress: Callable[[int, float], None], replication: int) -> ProgressCallback:
-    return lambda fraction: progress(replication, fraction)
+def compare_variants(runs: Mapping[str, Sequence[RunMetrics]]) -> dict[str, Any]:
+    """Paired differences of every variant against the first, overall and per city."""
+    names = list(runs)
+    if len(names) < 2:
+        return {}
+    baseline = runs[names[0]]
+    comparisons: dict[str, Any] = {}
+    for name in names[1:]:
+        variant = runs[name]
+        cities = [c for c in variant[0]["cities"] if c in baseline[0]["cities"]]
+        comparisons[name] = {
+            "baseline": names[0],
+            "overall": paired_differences(
+                [r["overall"] for r in variant], [r["overall"] for r in baseline]
+            ),
+            "cities": {
+                city: paired_differences(
+                    [r["cities"][city] for r in variant], [r["cities"][city] for r in baseline]
+                )
+                for city in cities
+            },
+        }
+    return comparisons
+
+
+def _bind(
+    progress: Callable[[int, float], None], replication: int, index: int, count: int
+) -> ProgressCallback:
+    return lambda fraction: progress(replication, (index + fraction) / count)

@@ -16,6 +16,9 @@ from sim.scenario import checks
 from sim.scenario.errors import Loc, Problem, ScenarioError
 from sim.scenario.schema import Scenario
 
+BASE_VARIANT = "base"
+"""The name of the only variant of a scenario that declares none."""
+
 
 class _Loader(yaml.SafeLoader):
     """A safe YAML loader that rejects duplicate keys instead of keeping the last one."""
@@ -112,7 +115,45 @@ def parse_scenario(
 def validate_data(
     data: Mapping[str, Any], file: str, node: yaml.Node | None = None, base_dir: Path = Path(".")
 ) -> Scenario:
-    """Validate already-parsed scenario data, then run the cross-checks."""
+    """Validate already-parsed scenario data and every variant of it, with the cross-checks."""
+    scenario = _validate_one(data, file, node, base_dir)
+    base = {key: value for key, value in data.items() if key != "variants"}
+    expanded: dict[str, Scenario] = {}
+    problems: list[Problem] = []
+    for name, delta in scenario.variants.items():
+        where = ("variants", name)
+        line = _line_of(node, data, where)
+        if "variants" in delta:
+            problems.append(Problem(file, where, "a variant cannot declare variants", line))
+            continue
+        try:
+            expanded[name] = _validate_one(deep_merge(base, delta), file, None, base_dir)
+        except ScenarioError as error:
+            problems += [Problem(file, (*where, *p.loc), p.message, line) for p in error.problems]
+    ScenarioError.collect(problems)
+    scenario._expanded = expanded
+    return scenario
+
+
+def expand_variants(scenario: Scenario) -> dict[str, Scenario]:
+    """The scenario's variants as whole scenarios, in declaration order.
+
+    A scenario without variants is its own single variant, ``base``.
+    """
+    if not scenario.variants:
+        return {BASE_VARIANT: scenario}
+    if scenario._expanded:
+        return dict(scenario._expanded)
+    base = scenario.model_dump(exclude={"variants"})
+    return {
+        name: Scenario.model_validate(deep_merge(base, delta))
+        for name, delta in scenario.variants.items()
+    }
+
+
+def _validate_one(
+    data: Mapping[str, Any], file: str, node: yaml.Node | None, base_dir: Path
+) -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:

@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PositiveInt,
+    PrivateAttr,
     WithJsonSchema,
     model_validator,
 )
@@ -137,8 +138,8 @@ class Empirical(Section, Generic[V]):
     )
     path: str | None = Field(
         None,
-        description="A CSV or text file of observed values instead of `samples`, relative to the "
-        "scenario file. Loaded when the scenario is loaded.",
+        description="A CSV or text file of observed values, relative to the scenario file; "
+        "read into `samples` when the scenario is loaded.",
     )
     column: str | None = Field(
         None, description="Column of `path` to read (a CSV with a header); the first if omitted."
@@ -146,8 +147,8 @@ class Empirical(Section, Generic[V]):
 
     @model_validator(mode="after")
     def _one_source(self) -> Empirical[V]:
-        if (self.samples is None) == (self.path is None):
-            raise ValueError("give exactly one of `samples` or `path`")
+        if self.samples is None and self.path is None:
+            raise ValueError("give `samples` or a file `path`")
         return self
 
 
@@ -359,6 +360,15 @@ class Scenario(Section):
         "siloed",
         description="Which center a job goes to: `siloed` keeps it in its origin city.",
     )
+    variants: dict[Name, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Named variants, each a partial scenario laid over this one (mappings "
+        "merge, lists and values replace), e.g. {siloed: {dispatch: siloed}}. Every variant of "
+        "a replication sees the same demand; the first is the baseline of comparisons.",
+    )
+
+    _expanded: dict[str, Scenario] = PrivateAttr(default_factory=dict)
+    """The validated variants, filled in by the loader (see ``expand_variants``)."""
 
     def accelerator_catalogue(self) -> dict[str, Accelerator]:
         """The built-in catalogue with this scenario's additions and overrides."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from sim.engine import RunResult
 from sim.metrics import jobs_table, timeseries_table
 from sim.output import ParquetAppender, write_json
-from sim.report import comparison_table, summary_table
+from sim.report import comparison_table, summary_table, variants_table
 from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.docs import schema_json, schema_markdown
 from sim.summary import capsim_version, run_replications
@@ -139,8 +139,10 @@ def _run(args: argparse.Namespace) -> int:
         progress.done()
     summary["scenario_file"] = str(path)
     summary["scenario_sha256"] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    for variant in summary["variants"]:
-        print(summary_table(summary, variant))
+    if len(summary["variants"]) > 1:
+        print(variants_table(summary))
+    else:
+        print(summary_table(summary, next(iter(summary["variants"]))))
     if summary["comparisons"]:
         print(comparison_table(summary))
     if args.out is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -21,8 +21,16 @@ import simpy
 from simpy.core import Environment
 from simpy.events import NORMAL, Event
 
-from sim.policies import CenterView, JobTable, dispatcher, local_policy
+from sim.policies import (
+    CenterView,
+    DispatchContext,
+    JobTable,
+    LocalScheduler,
+    dispatcher,
+    local_policy,
+)
 from sim.resources import CenterSpec, build_centers
+from sim.resources.transfers import Schedule, SharedLink
 from sim.scenario.schema import Scenario
 from sim.streams import run_seed
 from sim.workload import Demand, generate_demand
@@ -53,6 +61,9 @@ class RunResult:
     """Index of the center each job was dispatched to [-]."""
     start: np.ndarray
     """Start time of each job [s]; NaN if it had not started by the horizon."""
+    ready: np.ndarray
+    """When each job reached its center [s]: its arrival, or when its data had moved there;
+    NaN while its data is still in transit at the horizon."""
     edges: np.ndarray
     """Time-series bin edges [s], from 0 to the horizon; the warm-up end is one of them."""
     busy_area: np.ndarray
@@ -113,6 +124,7 @@ def simulate(
         demand=demand,
         center=np.asarray(run.center_of, dtype=np.int16),
         start=np.asarray(run.start_time, dtype=np.float64),
+        ready=np.asarray(run.ready, dtype=np.float64),
         edges=run.edges,
         busy_area=run.busy_area,
         queue_area=run.queue_area,
@@ -137,6 +149,90 @@ class _Wakeup(Event):
         self._value = value
         self._ok = True
         env.schedule(self, NORMAL, delay)
+
+
+def _links(
+    scenario: Scenario, schedule: Schedule, deliver: Callable[[int], None]
+) -> list[list[SharedLink | None]]:
+    """The shared links between every ordered pair of cities (None: same city or no link)."""
+    cities = list(scenario.cities)
+    links: list[list[SharedLink | None]] = []
+    for origin in cities:
+        row: list[SharedLink | None] = []
+        for destination in cities:
+            route = scenario.route(origin, destination)
+            if origin == destination or route is None:
+                row.append(None)
+            else:
+                latency, bits_per_second = route
+                row.append(SharedLink(bits_per_second / 8.0, latency, schedule, deliver))
+        links.append(row)
+    return links
+
+
+def _dispatch_context(
+    scenario: Scenario,
+    centers: tuple[CenterSpec, ...],
+    demand: Demand,
+    schedulers: list[LocalScheduler],
+    jobs: JobTable,
+    links: list[list[SharedLink | None]],
+) -> DispatchContext:
+    views = [
+        CenterView(
+            index=c.index,
+            city=c.city_index,
+            capacity=c.count,
+            kwh_per_accelerator_s=c.facility_kw_per_busy / 3600.0,
+            price_by_hour=c.price_by_hour,
+            carbon_intensity=c.carbon_intensity,
+        )
+        for c in centers
+    ]
+    cities = list(scenario.cities)
+    allowed: dict[tuple[int, int], list[int]] = {}
+    for index, workload in enumerate(scenario.workload):
+        for origin in workload.origin:
+            reachable = set(scenario.reachable_cities(origin, workload.max_latency))
+            # Centers of the origin city first, so ties keep a job at home.
+            ordered = sorted(centers, key=lambda c: c.city != origin)
+            allowed[index, cities.index(origin)] = [c.index for c in ordered if c.city in reachable]
+    return DispatchContext(
+        centers=views,
+        schedulers=schedulers,
+        jobs=jobs,
+        origin=demand.origin.tolist(),
+        dataset=demand.dataset.tolist(),
+        candidates=_Candidates(allowed, demand, [c.count for c in centers]),
+        link=lambda origin, destination: links[origin][destination],
+        start_within=scenario.dispatch_options.start_within,
+        spill_after=scenario.dispatch_options.spill_after,
+    )
+
+
+class _Candidates(Sequence[list[int]]):
+    """Per job, the centers it may run at: allowed for its class and origin, big enough."""
+
+    def __init__(
+        self, allowed: dict[tuple[int, int], list[int]], demand: Demand, capacity: list[int]
+    ):
+        self.allowed = allowed
+        self.job_class = demand.job_class.tolist()
+        self.origin = demand.origin.tolist()
+        self.size = demand.size.tolist()
+        self.capacity = capacity
+        self.cache: dict[tuple[int, int, int], list[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self.size)
+
+    def __getitem__(self, job: int) -> list[int]:  # type: ignore[override]
+        key = (self.job_class[job], self.origin[job], self.size[job])
+        found = self.cache.get(key)
+        if found is None:
+            found = [c for c in self.allowed[key[:2]] if self.capacity[c] >= key[2]]
+            self.cache[key] = found
+        return found
 
 
 @contextmanager
@@ -178,8 +274,15 @@ class _Run:
         policy = local_policy(scenario.scheduling.local)
         depth = scenario.scheduling.backfill_depth
         self.schedulers = [policy(c.count, jobs, self._start, depth) for c in centers]
-        views = [CenterView(c.index, c.city_index, c.count) for c in centers]
-        self.dispatcher = dispatcher(scenario.dispatch)(views, self.schedulers)
+        self.links = _links(scenario, self._schedule, self._deliver)
+        self.dispatcher = dispatcher(scenario.dispatch)(
+            _dispatch_context(scenario, centers, demand, self.schedulers, jobs, self.links)
+        )
+        self.backlog = self.dispatcher if self.dispatcher.tracks_backlog else None
+        self.city_of = [c.city_index for c in centers]
+        self.dataset = demand.dataset.tolist()
+        self.ready: list[float] = list(self.arrival)
+        """When each job reached its center (after moving its data) [s]."""
         # Bound once: a bound method made per event costs measurable time at 10^6 jobs.
         self._on_arrival = self._arrive
         self._on_finish = self._finish
@@ -213,24 +316,57 @@ class _Run:
         instant = arrival[job]
         while True:
             center = center_of[job]
-            if center < 0:  # dispatch depends on the state: decide now
-                center = self.dispatcher.choose(self.origin[job], self.size[job], now)
-                center_of[job] = center
-            schedulers[center].submit(job, now)
+            if center >= 0:
+                schedulers[center].submit(job, now)
+            else:  # dispatch depends on the state: decide now
+                self._dispatch(job, now)
             job += 1
             if job == self.n or arrival[job] > instant:
                 break
         if job < self.n:
             _Wakeup(self.env, arrival[job] - now, job, self._on_arrival)
 
+    def _dispatch(self, job: int, now: float) -> None:
+        """Choose the job's center; send its data there first if it is in another city."""
+        center = self.dispatcher.choose(job, now)
+        self.center_of[job] = center
+        origin, city = self.origin[job], self.city_of[center]
+        link = self.links[origin][city]
+        if link is None:
+            self._submit(job, center, now)
+        else:
+            self.ready[job] = math.nan  # in transit until delivered
+            link.send(job, self.dataset[job], now)
+
+    def _submit(self, job: int, center: int, now: float) -> None:
+        if self.backlog is not None:
+            self.backlog.queued_work[center] += self.size[job] * self.duration[job]
+        self.schedulers[center].submit(job, now)
+
+    def _deliver(self, job: int) -> None:
+        """A job's data has arrived at its center: it joins the center's queue."""
+        now = self.env.now
+        self.ready[job] = now
+        self._submit(job, self.center_of[job], now)
+
+    def _schedule(self, delay: float, action: Callable[[], None]) -> None:
+        _Wakeup(self.env, delay, 0, lambda event: action())
+
     def _start(self, job: int) -> None:
         env = self.env
         self.start_time[job] = env.now
+        if self.backlog is not None:
+            center, work = self.center_of[job], self.size[job] * self.duration[job]
+            self.backlog.queued_work[center] -= work
+            self.backlog.running_end[center] += work + self.size[job] * env.now
         _Wakeup(env, self.duration[job], job, self._on_finish)
 
     def _finish(self, event: Event) -> None:
         job = event._value
-        self.schedulers[self.center_of[job]].release(job, self.env.now)
+        center = self.center_of[job]
+        if self.backlog is not None:
+            self.backlog.running_end[center] -= self.size[job] * self.env.now
+        self.schedulers[center].release(job, self.env.now)
 
     def _sample(self, event: Event) -> None:
         edge = event._value

@@ -13,6 +13,7 @@ queued at the horizon counts with the wait it has had so far (a lower bound), an
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -43,6 +44,14 @@ METRIC_DOCS: dict[str, str] = {
     "queue_len_mean": "Time-average number of waiting jobs [-]",
     "queue_len_max": "Largest number of waiting jobs [-]",
     "delivered_pflops_h": "Compute delivered: busy accelerator-hours × peak [PFLOPS·h]",
+    "energy_mwh": "Facility energy: (busy, idle and server power) × PUE [MWh]",
+    "power_mw_mean": "Mean facility power [MW]",
+    "cost_cny": "Electricity cost of the facility energy [CNY]",
+    "co2_t": "Emissions of the facility energy at the grid's intensity [tCO2]",
+    "cost_per_pflops_h_cny": "Electricity cost per delivered PFLOPS·h [CNY/(PFLOPS·h)]",
+    "jobs_moved": "Jobs that arrived in the window and ran outside their origin city [-]",
+    "data_moved_tb": "Data those jobs moved between cities [TB]",
+    "transfer_mean_s": "Mean time to move a moved job's data, until it reached its center [s]",
 }
 """Every metric of a summary, with its meaning and unit."""
 
@@ -82,6 +91,9 @@ class _Window:
         wait_until = np.where(self.started, start, self.t1)
         self.wait = np.maximum(wait_until - demand.arrival, 0.0)
         self.arrived_in = demand.arrival >= self.t0
+        center_city = np.array([c.city_index for c in result.centers] + [-1])
+        self.moved = center_city[result.center] != demand.origin
+        self.transfer = result.ready - demand.arrival
         with np.errstate(invalid="ignore"):
             self.completed_in = self.started & (self.end >= self.t0) & (self.end < self.t1)
             self.started_in = self.started & (start >= self.t0)
@@ -93,13 +105,36 @@ class _Window:
         busy = r.busy_area[centers, -1] - r.busy_area[centers, self.first]
         queued = r.queue_area[centers, -1] - r.queue_area[centers, self.first]
         tflops = np.array([r.centers[c].tflops for c in centers])
+        delivered = float(np.dot(busy, tflops) / 1000.0 / 3600.0)
+        energy_kwh, cost, co2_kg = np.sum([self._energy(c) for c in centers], axis=0)
         return {
             "accelerators": float(count),
             "capacity_pflops": float(sum(r.centers[c].pflops for c in centers)),
             "utilisation": float(busy.sum() / (count * self.length)),
             "queue_len_mean": float(queued.sum() / self.length),
-            "delivered_pflops_h": float(np.dot(busy, tflops) / 1000.0 / 3600.0),
+            "delivered_pflops_h": delivered,
+            "energy_mwh": float(energy_kwh / 1000.0),
+            "power_mw_mean": float(energy_kwh / 1000.0 / (self.length / 3600.0)),
+            "cost_cny": float(cost),
+            "co2_t": float(co2_kg / 1000.0),
+            "cost_per_pflops_h_cny": float(cost / delivered) if delivered > 0 else math.nan,
         }
+
+    def _energy(self, center: int) -> tuple[float, float, float]:
+        """Facility energy [kWh], its cost [CNY] and emissions [kgCO2] of a center in the window.
+
+        Power follows the busy accelerators of each time-series bin; the price is the city's
+        at the middle of the bin.
+        """
+        spec = self.result.centers[center]
+        edges = self.result.edges[self.first :]
+        width = np.diff(edges)
+        busy = np.diff(self.result.busy_area[center, self.first :]) / width
+        kwh = spec.facility_power_kw(busy) * width / 3600.0
+        hours = ((edges[:-1] + width / 2) / 3600.0) % 24
+        price = np.asarray(spec.price_by_hour)[hours.astype(int)]
+        energy = float(kwh.sum())
+        return energy, float(np.dot(kwh, price)), energy * spec.carbon_intensity
 
     def job_side(self, mask: np.ndarray) -> Metrics:
         arrived = mask & self.arrived_in
@@ -109,6 +144,7 @@ class _Window:
         turnaround = self.end[completed] - self.arrival[completed]
         slowdown = np.maximum(1.0, turnaround / np.maximum(run_time, SLOWDOWN_THRESHOLD_S))
         p50, p95, p99 = np.percentile(waits, [50, 95, 99]) if len(waits) else (np.nan,) * 3
+        moved = arrived & self.moved
         return {
             "jobs_arrived": float(arrived.sum()),
             "jobs_started": float((mask & self.started_in).sum()),
@@ -122,6 +158,9 @@ class _Window:
             "turnaround_mean_s": _mean(turnaround),
             "slowdown_mean": _mean(slowdown),
             "queue_len_max": float(self._queue_max(mask)),
+            "jobs_moved": float(moved.sum()),
+            "data_moved_tb": float(self.result.demand.dataset[moved].sum() / 1e12),
+            "transfer_mean_s": _mean(self.transfer[moved & ~np.isnan(self.transfer)]),
         }
 
     def _queue_max(self, mask: np.ndarray) -> int:

@@ -32,20 +32,35 @@ def _with_ci(row: Row, key: str, render: Callable[[float, float], str]) -> str:
     return render(value, ci)
 
 
+def _ci(half: float, value: float, digits: str = ".2g") -> str:
+    """`` ± half`` rounded; a half-width below 10⁻⁶ of the value is round-off: ``± 0``."""
+    if not math.isfinite(half):
+        return ""
+    if abs(half) <= 1e-6 * abs(value):
+        half = 0.0
+    return f" ± {half:{digits}}"
+
+
 def _duration(value: float, ci: float) -> str:
     unit, scale = _duration_unit(value)
-    text = f"{value / scale:.3g}"
-    return text + (f" ± {ci / scale:.2g}" if math.isfinite(ci) else "") + f" {unit}"
+    return f"{value / scale:.3g}{_ci(ci / scale, value / scale)} {unit}"
 
 
 def _percent(value: float, ci: float) -> str:
-    text = f"{100 * value:.1f}%"
-    return text + (f" ± {100 * ci:.1f}" if math.isfinite(ci) else "")
+    return f"{100 * value:.1f}%{_ci(100 * ci, 100 * value, '.1f')}"
 
 
 def _count(value: float, ci: float) -> str:
-    text = f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
-    return text + (f" ± {ci:.2g}" if math.isfinite(ci) and value < 100 else "")
+    if value >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}{_ci(ci, value)}"
+
+
+def _large(value: float, ci: float) -> str:
+    """Energy, money: three significant digits with a thousands separator, and the CI."""
+    text = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+    half = "" if not math.isfinite(ci) else f" ± {ci:,.0f}" if ci >= 1000 else _ci(ci, value)
+    return text + half
 
 
 def _fixed(value: float, ci: float) -> str:
@@ -88,7 +103,35 @@ COMPARED: list[tuple[str, str, Callable[[float, float], str]]] = [
     ("wait_mean_s", "Δ wait mean", lambda v, ci: _signed(_duration, v, ci)),
     ("wait_p95_s", "Δ wait p95", lambda v, ci: _signed(_duration, v, ci)),
     ("queue_len_mean", "Δ queue mean", lambda v, ci: _signed(_count, v, ci)),
+    ("energy_mwh", "Δ energy MWh", lambda v, ci: _signed(_large, v, ci)),
+    ("cost_cny", "Δ cost CNY", lambda v, ci: _signed(_large, v, ci)),
+    ("co2_t", "Δ CO2 t", lambda v, ci: _signed(_large, v, ci)),
 ]
+
+SIDE_BY_SIDE: list[tuple[str, str, Callable[[float, float], str]]] = [
+    ("utilisation", "utilisation", _percent),
+    ("jobs_completed", "jobs done", _count),
+    ("wait_mean_s", "wait mean", _duration),
+    ("wait_p50_s", "wait p50", _duration),
+    ("wait_p95_s", "wait p95", _duration),
+    ("jobs_moved", "jobs moved", _count),
+    ("energy_mwh", "energy MWh", _large),
+    ("cost_cny", "cost CNY", _large),
+]
+
+
+def variants_table(summary: Mapping[str, Any]) -> str:
+    """Every variant side by side: for each city (and overall) one row per variant."""
+    variants = summary["variants"]
+    first = next(iter(variants.values()))
+    places = [*first["cities"], "overall"] if len(first["cities"]) > 1 else [*first["cities"]]
+    rows: list[tuple[str, Row]] = []
+    for place in places:
+        for index, (name, metrics) in enumerate(variants.items()):
+            row = metrics["overall"] if place == "overall" else metrics["cities"].get(place)
+            if row is not None:
+                rows.append((f"{place if index == 0 else '':10} {name}", row))
+    return _render(_title(summary), "city       variant", SIDE_BY_SIDE, rows)
 
 
 def comparison_table(summary: Mapping[str, Any]) -> str:

@@ -106,6 +106,59 @@ def parse_rate(value: object) -> float:
     raise ValueError(f"expected a rate such as '200/d' or '12/h', got {value!r}")
 
 
+BYTES_PER: dict[str, float] = {
+    "b": 1.0,
+    "kb": 1e3,
+    "mb": 1e6,
+    "gb": 1e9,
+    "tb": 1e12,
+    "pb": 1e15,
+}
+"""Bytes in each data unit (decimal, as storage and networks count)."""
+
+_QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*([a-zA-Z/]+)\s*$")
+
+
+def _parse_with_units(value: object, units: dict[str, float], example: str, base: str) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a quantity such as {example}, got {value!r}")
+    if isinstance(value, numbers.Real):
+        return _finite(float(value), value)
+    if isinstance(value, str):
+        match = _QUANTITY.match(value)
+        if match:
+            number, unit = match.groups()
+            factor = units.get(unit.lower())
+            if factor is None:
+                raise ValueError(
+                    f"unknown unit {unit!r} in {value!r} (use one of {', '.join(units)})"
+                )
+            return _finite(float(number) * factor, value)
+    raise ValueError(
+        f"expected a quantity such as {example} (a bare number is {base}), got {value!r}"
+    )
+
+
+BITS_PER_SECOND: dict[str, float] = {
+    "bps": 1.0,
+    "kbps": 1e3,
+    "mbps": 1e6,
+    "gbps": 1e9,
+    "tbps": 1e12,
+}
+"""Bits per second in each bandwidth unit."""
+
+
+def parse_data_size(value: object) -> float:
+    """Return a data size in bytes from a number (bytes) or a string such as ``"20TB"``."""
+    return _parse_with_units(value, BYTES_PER, "'20TB'", "bytes")
+
+
+def parse_bandwidth(value: object) -> float:
+    """Return a bandwidth in bits per second from a number or a string such as ``"400Gbps"``."""
+    return _parse_with_units(value, BITS_PER_SECOND, "'400Gbps'", "bits per second")
+
+
 def format_duration(seconds: float) -> str:
     """Format a duration [s] for people: ``42 s``, ``3.5 min``, ``7.2 h``, ``12.0 d``."""
     if not math.isfinite(seconds):

@@ -3,9 +3,19 @@
 Importing this package registers every built-in policy.
 """
 
-from sim.policies import easy_backfill, fifo, priority, siloed, sjf
+from sim.policies import (
+    cheapest,
+    easy_backfill,
+    fifo,
+    on_demand,
+    priority,
+    siloed,
+    sjf,
+    spillover,
+)
 from sim.policies.base import (
     CenterView,
+    DispatchContext,
     Dispatcher,
     JobTable,
     LocalScheduler,
@@ -16,15 +26,19 @@ from sim.policies.base import (
 
 __all__ = [
     "CenterView",
+    "DispatchContext",
     "Dispatcher",
     "JobTable",
     "LocalScheduler",
     "UnknownPolicyError",
+    "cheapest",
     "dispatcher",
     "easy_backfill",
     "fifo",
     "local_policy",
+    "on_demand",
     "priority",
     "siloed",
     "sjf",
+    "spillover",
 ]

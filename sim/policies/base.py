@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 import numpy as np
 
@@ -114,22 +114,68 @@ class CenterView:
     index: int
     city: int
     capacity: int
+    kwh_per_accelerator_s: float
+    """Facility energy of one busy accelerator-second [kWh]."""
+    price_by_hour: tuple[float, ...]
+    """Electricity price in each hour of the day [CNY/kWh]."""
+    carbon_intensity: float
+    """Grid emission factor [kgCO2/kWh]."""
+
+
+class Link(Protocol):
+    """What a dispatcher asks of the link a job's data would cross."""
+
+    def expected_duration(self, size: float) -> float: ...
+
+
+@dataclass(frozen=True)
+class DispatchContext:
+    """Everything a dispatcher may consult: static facts and the centers' live state."""
+
+    centers: Sequence[CenterView]
+    schedulers: Sequence[LocalScheduler]
+    jobs: JobTable
+    origin: Sequence[int]
+    """Origin city of each job."""
+    dataset: Sequence[float]
+    """Bytes each job must move to run outside its origin city."""
+    candidates: Sequence[Sequence[int]]
+    """Per job, the centers it may run at (connected, within its latency budget, big enough)."""
+    link: Callable[[int, int], Link | None]
+    """The link from one city to another (None within a city)."""
+    start_within: float
+    """Bound on the expected start for `cheapest` and `greenest` [s]."""
+    spill_after: float
+    """Expected local wait beyond which `spillover` looks elsewhere [s]."""
 
 
 class Dispatcher:
-    """Base of cross-center dispatch policies: choose the center a new job joins."""
+    """Base of dispatch policies: choose the center a new job joins.
+
+    Dispatchers that consult expected start times set ``tracks_backlog``; the engine then keeps
+    each center's queued work and the end-weighted work of its running jobs up to date, from
+    which :meth:`expected_start` estimates when a new job could start.
+    """
 
     registry: ClassVar[dict[str, type[Dispatcher]]] = {}
     name: ClassVar[str] = ""
+    moves_jobs: ClassVar[bool] = True
+    """Whether jobs may run outside their origin city."""
+    tracks_backlog: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         if cls.name:
             Dispatcher.registry[cls.name.lower()] = cls
 
-    def __init__(self, centers: Sequence[CenterView], schedulers: Sequence[LocalScheduler]):
-        self.centers = centers
-        self.schedulers = schedulers
+    def __init__(self, context: DispatchContext):
+        self.context = context
+        self.centers = context.centers
+        self.schedulers = context.schedulers
+        self.queued_work = [0.0] * len(context.centers)
+        """Σ accelerators × run time of the jobs queued at each center [accelerator·s]."""
+        self.running_end = [0.0] * len(context.centers)
+        """Σ accelerators × end time of the jobs running at each center [accelerator·s]."""
 
     def static_choice(self, origins: np.ndarray, sizes: np.ndarray) -> np.ndarray | None:
         """Every job's center up front, for dispatchers whose choice ignores the state.
@@ -138,14 +184,41 @@ class Dispatcher:
         """
         return None
 
-    def choose(self, origin: int, size: int, now: float) -> int:
-        """The index of the center a job of ``size`` accelerators from city ``origin`` joins."""
+    def choose(self, job: int, now: float) -> int:
+        """The index of the center that ``job``, arriving at ``now`` [s], joins."""
         raise NotImplementedError
 
-    @classmethod
-    def eligible_cities(cls, origin: int, cities: int) -> Sequence[int]:
-        """Cities whose centers may run a job from ``origin`` (used by the scenario checks)."""
-        raise NotImplementedError
+    def expected_start(self, center: int, size: int, now: float) -> float:
+        """When a job of ``size`` accelerators joining ``center`` now is expected to start [s].
+
+        Now, if it fits and nobody queues; otherwise after the center has worked off the
+        remaining work of its running jobs and the work queued ahead (a fluid estimate from
+        the center's real state).
+        """
+        scheduler = self.schedulers[center]
+        if size <= scheduler.free and not len(scheduler.queue):
+            return now
+        busy = scheduler.capacity - scheduler.free
+        backlog = self.running_end[center] - busy * now + self.queued_work[center]
+        return now + max(backlog, 0.0) / scheduler.capacity
+
+    def ready_time(self, job: int, center: int, now: float) -> float:
+        """When ``job``'s data would be at ``center`` if sent now [s]."""
+        link = self.context.link(self.context.origin[job], self.centers[center].city)
+        if link is None:
+            return now
+        return now + link.expected_duration(self.context.dataset[job])
+
+    def expected_finish(self, job: int, center: int, now: float) -> float:
+        """Expected end of ``job`` at ``center``: data moved, then queued, then run [s]."""
+        ready = self.ready_time(job, center, now)
+        size = self.context.jobs.size[job]
+        start = max(ready, self.expected_start(center, size, ready))
+        return start + self.context.jobs.duration[job]
+
+    def earliest_finish(self, job: int, now: float, among: Sequence[int]) -> int:
+        """The center among ``among`` where ``job`` is expected to end first."""
+        return min(among, key=lambda center: self.expected_finish(job, center, now))
 
 
 def dispatcher(name: str) -> type[Dispatcher]:

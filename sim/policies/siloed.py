@@ -2,49 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
-from sim.policies.base import CenterView, Dispatcher, LocalScheduler
+from sim.policies.base import DispatchContext, Dispatcher
 
 
 class Siloed(Dispatcher):
     """Each city serves only its own demand; within a city, join the least loaded center.
 
     Load is (busy + queued accelerators) / capacity, so a center that can start the job now is
-    preferred over one with a queue.
+    preferred over one with a queue. No job ever leaves its origin city.
     """
 
     name = "siloed"
+    moves_jobs = False
 
-    def __init__(self, centers: Sequence[CenterView], schedulers: Sequence[LocalScheduler]):
-        super().__init__(centers, schedulers)
-        cities = max((c.city for c in centers), default=-1) + 1
-        self.by_city: list[list[CenterView]] = [[] for _ in range(cities)]
-        for center in centers:
-            self.by_city[center.city].append(center)
+    def __init__(self, context: DispatchContext):
+        super().__init__(context)
+        cities = max((c.city for c in self.centers), default=-1) + 1
+        self.by_city: list[list[int]] = [[] for _ in range(cities)]
+        for center in self.centers:
+            self.by_city[center.city].append(center.index)
 
     def static_choice(self, origins: np.ndarray, sizes: np.ndarray) -> np.ndarray | None:
-        if any(len(centers) > 1 for centers in self.by_city):
+        if self.moves_jobs or any(len(centers) > 1 for centers in self.by_city):
             return None
-        only = np.array([centers[0].index if centers else -1 for centers in self.by_city])
+        only = np.array([centers[0] if centers else -1 for centers in self.by_city])
         return only[origins]
 
-    def choose(self, origin: int, size: int, now: float) -> int:
-        candidates = self.by_city[origin]
-        if len(candidates) == 1:
-            return candidates[0].index
-        best, best_load = -1, float("inf")
-        for center in candidates:
-            if size > center.capacity:
-                continue
-            scheduler = self.schedulers[center.index]
-            load = (center.capacity - scheduler.free + scheduler.queued_size) / center.capacity
-            if load < best_load:
-                best, best_load = center.index, load
-        return best
+    def choose(self, job: int, now: float) -> int:
+        return self.least_loaded(self.context.origin[job], self.context.jobs.size[job])
 
-    @classmethod
-    def eligible_cities(cls, origin: int, cities: int) -> Sequence[int]:
-        return (origin,)
+    def least_loaded(self, city: int, size: int) -> int:
+        """The center of ``city`` big enough for ``size`` with the lowest load."""
+        best, best_load = -1, float("inf")
+        for index in self.by_city[city]:
+            scheduler = self.schedulers[index]
+            if size > scheduler.capacity:
+                continue
+            used = scheduler.capacity - scheduler.free + scheduler.queued_size
+            load = used / scheduler.capacity
+            if load < best_load:
+                best, best_load = index, load
+        return best

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from sim.scenario.schema import Scenario
 
@@ -22,11 +25,38 @@ class CenterSpec:
     """Peak dense FP16/BF16 per accelerator [TFLOPS]."""
     watts: float
     """Board power per accelerator [W]."""
+    idle_fraction: float
+    """Idle power as a fraction of ``watts`` [-]."""
+    pue: float
+    """Facility power / IT power [-]."""
+    servers: int
+    """Servers holding the accelerators [-]."""
+    server_overhead_kw: float
+    """Power of each server besides its accelerators [kW]."""
+    price_by_hour: tuple[float, ...]
+    """Electricity price of the center's city for each hour of the day [CNY/kWh]."""
+    carbon_intensity: float
+    """Grid emission factor of the center's city [kgCO2/kWh]."""
 
     @property
     def pflops(self) -> float:
         """Peak compute of the whole center [PFLOPS]."""
         return self.count * self.tflops / 1000.0
+
+    @property
+    def facility_kw_per_busy(self) -> float:
+        """Facility power a busy accelerator draws [kW] (board power × PUE)."""
+        return self.watts / 1000.0 * self.pue
+
+    def facility_power_kw(self, busy: np.ndarray) -> np.ndarray:
+        """Facility power [kW] with ``busy`` accelerators busy (idle ones at the idle fraction)."""
+        board_kw = self.watts / 1000.0
+        it_kw = (
+            busy * board_kw
+            + (self.count - busy) * board_kw * self.idle_fraction
+            + self.servers * self.server_overhead_kw
+        )
+        return it_kw * self.pue
 
 
 def build_centers(scenario: Scenario) -> tuple[CenterSpec, ...]:
@@ -36,6 +66,8 @@ def build_centers(scenario: Scenario) -> tuple[CenterSpec, ...]:
     for city_index, (city_name, city) in enumerate(scenario.cities.items()):
         for center_name, center in city.centers.items():
             accelerator = catalogue[center.accelerator]
+            count = center.accelerator_count(accelerator.tflops)
+            hours = np.arange(24)
             centers.append(
                 CenterSpec(
                     index=len(centers),
@@ -43,9 +75,15 @@ def build_centers(scenario: Scenario) -> tuple[CenterSpec, ...]:
                     city=city_name,
                     city_index=city_index,
                     accelerator=center.accelerator,
-                    count=center.accelerator_count(accelerator.tflops),
+                    count=count,
                     tflops=accelerator.tflops,
                     watts=accelerator.watts,
+                    idle_fraction=accelerator.idle_fraction,
+                    pue=center.pue,
+                    servers=math.ceil(count / center.accelerators_per_server),
+                    server_overhead_kw=center.server_overhead_kw,
+                    price_by_hour=tuple(float(p) for p in city.price_at(hours)),
+                    carbon_intensity=city.carbon_intensity,
                 )
             )
     return tuple(centers)

@@ -33,6 +33,7 @@ def run_all(scenario: schema.Scenario) -> Found:
         check_class_names_unique,
         check_origins_known,
         check_policies_known,
+        check_links,
         check_sizes_fit,
         check_demand_bounded,
     ):
@@ -113,26 +114,47 @@ def check_sizes_fit(scenario: schema.Scenario) -> Found:
         ]
         capacity[city_name] = max(counts, default=0)
     try:
-        eligible = dispatcher(scenario.dispatch).eligible_cities
+        moves = dispatcher(scenario.dispatch).moves_jobs
     except UnknownPolicyError:
         return []
-    names = list(scenario.cities)
     problems: Found = []
     for index, workload in enumerate(scenario.workload):
         largest = size_upper_bound(workload.size)
         for origin in workload.origin:
             if origin not in capacity:
                 continue
-            reachable = [names[i] for i in eligible(names.index(origin), len(names))]
+            reachable = (
+                scenario.reachable_cities(origin, workload.max_latency) if moves else [origin]
+            )
             room = max(capacity[city] for city in reachable)
             if largest > room:
                 problems.append(
                     (
                         ("workload", index, "size"),
                         f"jobs of up to {largest:g} accelerators fit no center that work from "
-                        f"{origin!r} may use (largest holds {room})",
+                        f"{origin!r} may use under dispatch {scenario.dispatch!r} "
+                        f"(largest holds {room})",
                     )
                 )
+    return problems
+
+
+def check_links(scenario: schema.Scenario) -> Found:
+    problems: Found = []
+    seen: set[frozenset[str]] = set()
+    for index, link in enumerate(scenario.network):
+        loc: Loc = ("network", index, "between")
+        unknown = [city for city in link.between if city not in scenario.cities]
+        if unknown:
+            problems.append(
+                (loc, f"unknown city {unknown[0]!r}; valid: {', '.join(scenario.cities)}")
+            )
+        pair = frozenset(link.between)
+        if len(pair) < 2:
+            problems.append((loc, "a link joins two different cities"))
+        elif pair in seen:
+            problems.append((loc, f"a second link between {' and '.join(sorted(pair))}"))
+        seen.add(pair)
     return problems
 
 

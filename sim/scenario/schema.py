@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
+import numpy as np
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -23,7 +24,13 @@ from pydantic import (
 )
 
 from sim.scenario.catalogue import BUILTIN_ACCELERATORS
-from sim.units import format_duration, parse_duration, parse_rate
+from sim.units import (
+    format_duration,
+    parse_bandwidth,
+    parse_data_size,
+    parse_duration,
+    parse_rate,
+)
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
 
@@ -45,6 +52,26 @@ PerSecond = Annotated[
         {
             "anyOf": [{"type": "number"}, {"type": "string"}],
             "description": "Rate: a number per second or a string such as '200/d', '12/h', '3/2h'.",
+        }
+    ),
+]
+Bytes = Annotated[
+    float,
+    BeforeValidator(parse_data_size),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "number"}, {"type": "string"}],
+            "description": "Data size: a number of bytes or a string such as '500GB', '20TB'.",
+        }
+    ),
+]
+BitsPerSecond = Annotated[
+    float,
+    BeforeValidator(parse_bandwidth),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "number"}, {"type": "string"}],
+            "description": "Bandwidth: bits per second or a string such as '100Gbps'.",
         }
     ),
 ]
@@ -251,6 +278,13 @@ class Accelerator(Section):
 
     tflops: float = Field(gt=0, description="Peak dense FP16/BF16 compute [TFLOPS].")
     watts: float = Field(gt=0, description="Board power at full load [W].")
+    idle_fraction: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Power of an idle accelerator as a fraction of `watts` [-]; DOMAIN.md: idle "
+        "≈ 15-25% of board power (Acme: ~60 W idle on a 400 W A100).",
+    )
 
 
 class Center(Section):
@@ -265,6 +299,22 @@ class Center(Section):
         gt=0,
         description="Capacity as peak compute [PFLOPS] ('P'), instead of `count`; converted to the "
         "nearest whole number of accelerators.",
+    )
+    pue: float = Field(
+        1.3,
+        ge=1,
+        le=3,
+        description="Power usage effectiveness: facility power / IT power [-]. DOMAIN.md: "
+        "targets <= 1.25 east, <= 1.2 west; national average 1.42 (2025).",
+    )
+    accelerators_per_server: PositiveInt = Field(
+        8, description="Accelerators per server, for the per-server power overhead [-]."
+    )
+    server_overhead_kw: float = Field(
+        3.3,
+        ge=0,
+        description="Power of a server besides its accelerators (CPUs, memory, network), drawn "
+        "whether busy or not [kW]; an 8xA100 server peaks at ~6.5 kW (Acme), 3.2 kW of it GPUs.",
     )
 
     @model_validator(mode="after")
@@ -282,9 +332,68 @@ class Center(Section):
 
 
 class City(Section):
-    """A city and the compute centers in it."""
+    """A city: its compute centers, electricity price and grid carbon intensity."""
 
     centers: dict[Name, Center] = Field(min_length=1, description="Centers by name.")
+    electricity_price: float = Field(
+        0.63,
+        ge=0,
+        description="Industrial electricity price [CNY/kWh]; DOMAIN.md: national average ~0.63 "
+        "(2024), west ~0.36-0.38.",
+    )
+    price_by_hour: list[Annotated[float, Field(ge=0)]] | None = Field(
+        None,
+        min_length=24,
+        max_length=24,
+        description="Time-of-use price for each hour of the day 0-23 [CNY/kWh], replacing "
+        "`electricity_price`; applied at the middle of each time-series bin.",
+    )
+    carbon_intensity: float = Field(
+        0.5703,
+        ge=0,
+        description="Grid emission factor [kgCO2/kWh]. Default: China's national grid average "
+        "0.5703 (MEE, 2022) - an assumption, not from DOMAIN.md.",
+    )
+
+    def price_at(self, hour_of_day: np.ndarray) -> np.ndarray:
+        """Electricity price [CNY/kWh] at the given hours of the day (0-24)."""
+        if self.price_by_hour is None:
+            return np.full(np.shape(hour_of_day), self.electricity_price)
+        return np.asarray(self.price_by_hour)[np.floor(hour_of_day).astype(int) % 24]
+
+
+class Link(Section):
+    """A network link between two cities (full duplex: each direction has the bandwidth)."""
+
+    between: list[Name] = Field(min_length=2, max_length=2, description="The two cities.")
+    latency: Annotated[Seconds, Field(ge=0)] = Field(
+        description="Round-trip time [s], e.g. '15ms'; DOMAIN.md: <= 20 ms between hubs."
+    )
+    bandwidth: Annotated[BitsPerSecond, Field(gt=0)] = Field(
+        description="Capacity in each direction [bit/s], e.g. '400Gbps'."
+    )
+
+
+class DefaultLink(Section):
+    """The link assumed between cities that `network` does not list."""
+
+    latency: Annotated[Seconds, Field(ge=0)] = Field(description="Round-trip time [s].")
+    bandwidth: Annotated[BitsPerSecond, Field(gt=0)] = Field(description="Capacity [bit/s].")
+
+
+class DispatchOptions(Section):
+    """Settings of the dispatch policies."""
+
+    start_within: Annotated[Seconds, Field(ge=0)] = Field(
+        3600.0,
+        description="`cheapest` and `greenest` choose among centers expected to start the job "
+        "within this time [s]; if none can, they dispatch like `on-demand`.",
+    )
+    spill_after: Annotated[Seconds, Field(ge=0)] = Field(
+        7200.0,
+        description="`spillover` keeps a job in its origin city unless the expected wait there "
+        "exceeds this [s].",
+    )
 
 
 class WorkloadClass(Section):
@@ -300,6 +409,16 @@ class WorkloadClass(Section):
     duration: DurationDistribution = Field(description="Run time of a job [s].")
     priority: int = Field(
         0, description="Priority for the `priority` local policy: higher runs first [-]."
+    )
+    dataset: Annotated[Bytes, Field(ge=0)] = Field(
+        0.0,
+        description="Data a job must move before it can run outside its origin city [bytes], "
+        "e.g. '20TB'.",
+    )
+    max_latency: Annotated[Seconds, Field(ge=0)] | None = Field(
+        None,
+        description="Round-trip latency budget [s] (inference, interactive work): the job may run "
+        "only in cities whose link round trip from its origin fits. None: no limit.",
     )
 
     def origin_weights(self) -> dict[str, float]:
@@ -358,7 +477,18 @@ class Scenario(Section):
     )
     dispatch: str = Field(
         "siloed",
-        description="Which center a job goes to: `siloed` keeps it in its origin city.",
+        description="Dispatch policy: which center a new job joins (see the Policies section).",
+    )
+    dispatch_options: DispatchOptions = Field(
+        default_factory=lambda: DispatchOptions(), description="Dispatch policy settings."
+    )
+    network: list[Link] = Field(
+        default_factory=list, description="Links between cities; within a city data is local."
+    )
+    default_link: DefaultLink | None = Field(
+        None,
+        description="Link assumed between cities not listed in `network`; if omitted, such "
+        "cities are unreachable from each other.",
     )
     variants: dict[Name, dict[str, Any]] = Field(
         default_factory=dict,
@@ -369,6 +499,29 @@ class Scenario(Section):
 
     _expanded: dict[str, Scenario] = PrivateAttr(default_factory=dict)
     """The validated variants, filled in by the loader (see ``expand_variants``)."""
+
+    def route(self, origin: str, destination: str) -> tuple[float, float] | None:
+        """(round-trip latency [s], bandwidth [bit/s]) from one city to another.
+
+        Within a city data is local: (0, inf). None if the cities are not connected.
+        """
+        if origin == destination:
+            return 0.0, math.inf
+        for link in self.network:
+            if set(link.between) == {origin, destination}:
+                return link.latency, link.bandwidth
+        if self.default_link is not None:
+            return self.default_link.latency, self.default_link.bandwidth
+        return None
+
+    def reachable_cities(self, origin: str, max_latency: float | None) -> list[str]:
+        """Cities a job from ``origin`` may run in: connected, and within its latency budget."""
+        reachable = []
+        for city in self.cities:
+            route = self.route(origin, city)
+            if route is not None and (max_latency is None or route[0] <= max_latency):
+                reachable.append(city)
+        return reachable
 
     def accelerator_catalogue(self) -> dict[str, Accelerator]:
         """The built-in catalogue with this scenario's additions and overrides."""

@@ -30,6 +30,8 @@ class Demand:
     """Accelerators the job holds [-]."""
     duration: np.ndarray
     """Run time [s]."""
+    dataset: np.ndarray
+    """Bytes the job must move to run outside its origin city [bytes]."""
 
     def __len__(self) -> int:
         return len(self.arrival)
@@ -66,6 +68,7 @@ def generate_demand(scenario: Scenario, seed: np.random.SeedSequence) -> Demand:
             .sample(stream(seed, workload.name, "durations"), n)
             .astype(np.float64)
         )
+        columns["dataset"].append(np.full(n, workload.dataset))
     merged = {name: np.concatenate(parts) for name, parts in columns.items()}
     order = np.argsort(merged["arrival"], kind="stable")
     return Demand(**{name: column[order] for name, column in merged.items()})

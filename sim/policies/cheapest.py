@@ -1,0 +1,43 @@
+"""Cheapest and greenest dispatch: lowest energy cost or carbon among centers that can start
+the job soon enough."""
+
+from __future__ import annotations
+
+from sim.policies.base import Dispatcher
+
+
+class Cheapest(Dispatcher):
+    """Among centers expected to start the job within `dispatch_options.start_within`, pick the
+    one where its energy costs least (price × PUE × board power); if none can, as `on-demand`."""
+
+    name = "cheapest"
+    tracks_backlog = True
+
+    def score(self, center: int, now: float) -> float:
+        """Energy cost [CNY] of one busy accelerator-second at ``center`` at ``now``."""
+        view = self.centers[center]
+        hour = int(now // 3600) % 24
+        return view.kwh_per_accelerator_s * view.price_by_hour[hour]
+
+    def choose(self, job: int, now: float) -> int:
+        candidates = self.context.candidates[job]
+        size = self.context.jobs.size[job]
+        deadline = now + self.context.start_within
+        soon = [
+            center
+            for center in candidates
+            if self.expected_start(center, size, self.ready_time(job, center, now)) <= deadline
+        ]
+        if not soon:
+            return self.earliest_finish(job, now, candidates)
+        return min(soon, key=lambda center: self.score(center, now))
+
+
+class Greenest(Cheapest):
+    """Like `cheapest`, but minimising carbon (grid intensity × PUE × board power)."""
+
+    name = "greenest"
+
+    def score(self, center: int, now: float) -> float:
+        view = self.centers[center]
+        return view.kwh_per_accelerator_s * view.carbon_intensity

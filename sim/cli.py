@@ -23,7 +23,7 @@ from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.docs import schema_json, schema_markdown
 from sim.summary import capsim_version, run_replications
 
-DEFAULT_SCENARIO = "qianhai-phase1.yaml"
+DEFAULT_SCENARIO = "china-national.yaml"
 EXIT_OUTPUT, EXIT_INPUT = 1, 2
 
 

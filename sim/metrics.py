@@ -199,6 +199,7 @@ def jobs_table(result: RunResult) -> pd.DataFrame:
             "center": pd.Categorical(center_names[center]),
             "size": d.size.astype(np.int32),
             "arrival_s": d.arrival,
+            "ready_s": result.ready,
             "start_s": result.start,
             "end_s": result.end,
             "duration_s": d.duration,

@@ -38,6 +38,8 @@ def _ci(half: float, value: float, digits: str = ".2g") -> str:
         return ""
     if abs(half) <= 1e-6 * abs(value):
         half = 0.0
+    if abs(half) >= 100:
+        return f" ± {half:,.0f}"
     return f" ± {half:{digits}}"
 
 
@@ -51,16 +53,17 @@ def _percent(value: float, ci: float) -> str:
 
 
 def _count(value: float, ci: float) -> str:
-    if value >= 100:
-        return f"{value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}{_ci(ci, value)}"
+    if abs(value) < 0.005:
+        return f"0{_ci(ci, 1.0, '.2f')}"
     return f"{value:.3g}{_ci(ci, value)}"
 
 
 def _large(value: float, ci: float) -> str:
     """Energy, money: three significant digits with a thousands separator, and the CI."""
     text = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
-    half = "" if not math.isfinite(ci) else f" ± {ci:,.0f}" if ci >= 1000 else _ci(ci, value)
-    return text + half
+    return text + _ci(ci, value)
 
 
 def _fixed(value: float, ci: float) -> str:

@@ -204,7 +204,7 @@ def _dispatch_context(
         origin=demand.origin.tolist(),
         dataset=demand.dataset.tolist(),
         candidates=_Candidates(allowed, demand, [c.count for c in centers]),
-        link=lambda origin, destination: links[origin][destination],
+        links=links,
         start_within=scenario.dispatch_options.start_within,
         spill_after=scenario.dispatch_options.spill_after,
     )

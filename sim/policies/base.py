@@ -141,8 +141,8 @@ class DispatchContext:
     """Bytes each job must move to run outside its origin city."""
     candidates: Sequence[Sequence[int]]
     """Per job, the centers it may run at (connected, within its latency budget, big enough)."""
-    link: Callable[[int, int], Link | None]
-    """The link from one city to another (None within a city)."""
+    links: Sequence[Sequence[Link | None]]
+    """The link from one city to another, by city index (None within a city)."""
     start_within: float
     """Bound on the expected start for `cheapest` and `greenest` [s]."""
     spill_after: float
@@ -202,23 +202,36 @@ class Dispatcher:
         backlog = self.running_end[center] - busy * now + self.queued_work[center]
         return now + max(backlog, 0.0) / scheduler.capacity
 
-    def ready_time(self, job: int, center: int, now: float) -> float:
-        """When ``job``'s data would be at ``center`` if sent now [s]."""
-        link = self.context.link(self.context.origin[job], self.centers[center].city)
-        if link is None:
-            return now
-        return now + link.expected_duration(self.context.dataset[job])
+    def expected_starts(self, job: int, now: float, among: Sequence[int]) -> list[float]:
+        """For each center of ``among``: when ``job`` would start there if sent now [s]: once
+        its data has moved (at the link's current sharing), then :meth:`expected_start`.
 
-    def expected_finish(self, job: int, center: int, now: float) -> float:
-        """Expected end of ``job`` at ``center``: data moved, then queued, then run [s]."""
-        ready = self.ready_time(job, center, now)
-        size = self.context.jobs.size[job]
-        start = max(ready, self.expected_start(center, size, ready))
-        return start + self.context.jobs.duration[job]
+        The two are inlined: dispatch runs this for every candidate of every arriving job.
+        """
+        context, schedulers = self.context, self.schedulers
+        size, data = context.jobs.size[job], context.dataset[job]
+        links = context.links[context.origin[job]]
+        running_end, queued_work, centers = self.running_end, self.queued_work, self.centers
+        starts = []
+        for center in among:
+            link = links[centers[center].city]
+            ready = now if link is None else now + link.expected_duration(data)
+            scheduler = schedulers[center]
+            free = scheduler.free
+            if size <= free and not len(scheduler.queue):
+                starts.append(ready)
+                continue
+            busy = scheduler.capacity - free
+            backlog = running_end[center] - busy * ready + queued_work[center]
+            starts.append(ready + max(backlog, 0.0) / scheduler.capacity)
+        return starts
 
     def earliest_finish(self, job: int, now: float, among: Sequence[int]) -> int:
-        """The center among ``among`` where ``job`` is expected to end first."""
-        return min(among, key=lambda center: self.expected_finish(job, center, now))
+        """The center among ``among`` where ``job`` is expected to end first (the first such
+        center on ties). Run time does not depend on the center, so that is the earliest start.
+        """
+        starts = self.expected_starts(job, now, among)
+        return among[starts.index(min(starts))]
 
 
 def dispatcher(name: str) -> type[Dispatcher]:

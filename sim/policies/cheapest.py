@@ -21,15 +21,13 @@ class Cheapest(Dispatcher):
 
     def choose(self, job: int, now: float) -> int:
         candidates = self.context.candidates[job]
-        size = self.context.jobs.size[job]
+        starts = self.expected_starts(job, now, candidates)
         deadline = now + self.context.start_within
         soon = [
-            center
-            for center in candidates
-            if self.expected_start(center, size, self.ready_time(job, center, now)) <= deadline
+            center for center, start in zip(candidates, starts, strict=True) if start <= deadline
         ]
         if not soon:
-            return self.earliest_finish(job, now, candidates)
+            return candidates[starts.index(min(starts))]
         return min(soon, key=lambda center: self.score(center, now))
 
 

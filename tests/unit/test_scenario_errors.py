@@ -169,3 +169,50 @@ def test_empirical_sample_files(tmp_path):
     path.write_text(text.replace("durations.csv", "missing.csv"))
     with pytest.raises(ScenarioError, match=r"s.yaml:12: workload\[0\].duration: sample file"):
         load_scenario(path)
+
+
+NETWORKED = GOOD.replace(
+    "scheduling: {local: fifo}\n",
+    "scheduling: {local: fifo}\n"
+    "dispatch: on-demand\n"
+    "network:\n"
+    "  - {between: [a, b], latency: 15ms, bandwidth: 400Gbps}\n",
+).replace(
+    "workload:\n",
+    "  b:\n    centers:\n      b1: {accelerator: h100, count: 8}\nworkload:\n",
+)
+
+
+def test_the_networked_scenario_loads(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(NETWORKED)
+    scenario = load_scenario(path)
+    assert scenario.route("a", "b") == (0.015, 400e9)
+    assert scenario.route("a", "a") == (0.0, float("inf"))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("[a, b]", "[a, c]", "network[0].between: unknown city 'c'; valid: a, b"),
+        ("[a, b]", "[a, a]", "network[0].between: a link joins two different cities"),
+        ("400Gbps", "400Gbit", "unknown unit 'Gbit' in '400Gbit' (use one of bps, kbps"),
+        ("15ms", "15 lightyears", "unknown time unit 'lightyears'"),
+        ("dispatch: on-demand", "dispatch: nearest", "unknown dispatch policy 'nearest'; valid:"),
+        (
+            "dispatch: on-demand",
+            "dispatch: on-demand\ndefault_link: {latency: 1ms}",
+            "default_link.bandwidth: required key is missing",
+        ),
+    ],
+)
+def test_network_mistakes_are_named(tmp_path, old, new, expected):
+    assert old in NETWORKED
+    problems = problems_of(tmp_path, NETWORKED.replace(old, new))
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_a_duplicate_link_is_named(tmp_path):
+    text = NETWORKED + "  - {between: [b, a], latency: 5ms, bandwidth: 1Gbps}\n"
+    problems = problems_of(tmp_path, text)
+    assert any("network[1].between: a second link between a and b" in p for p in problems)

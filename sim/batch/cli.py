@@ -69,8 +69,12 @@ def _common(parser: argparse.ArgumentParser, replications_default: int | None = 
     )
     parser.add_argument("--replications", type=_positive, default=replications_default, help=note)
     parser.add_argument("--seed", type=_non_negative, help="batch seed (overrides run.seed)")
+    parser.add_argument(
+        "--workers",
+        type=_positive,
+        help="local processes, or --dask-local workers (default: cores)",
+    )
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=_positive, help="local processes (default: cores)")
     where.add_argument("--serial", action="store_true", help="run in this process")
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="an existing Dask cluster")
     where.add_argument("--dask-local", action="store_true", help="start a Dask LocalCluster")

@@ -138,7 +138,8 @@ class DaskExecutor(Executor):
                 n_workers=workers or os.cpu_count() or 1,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                host="127.0.0.1",
+                dashboard_address=":0",  # any free port: never clash with another cluster
             )
             self._client = Client(self._cluster)
         else:

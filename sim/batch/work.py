@@ -78,15 +78,20 @@ def nested_metrics(rows: pd.DataFrame) -> dict[str, Any]:
     """Tidy rows of one run back to nested run metrics; the inverse of :func:`metrics_rows`."""
     present = [m for m in METRICS if m in rows.columns]
     nested: dict[str, Any] = {"overall": {}, "cities": {}}
-    for row in rows.to_dict("records"):
-        values = {m: float(row[m]) for m in present}
-        if row["level"] == "overall":
+    places = zip(
+        rows["level"].tolist(), rows["city"].tolist(), rows["center"].tolist(), strict=True
+    )
+    # Plain lists, not DataFrame rows: this runs once per run when a batch is summarised.
+    for (level, city, center), numbers in zip(
+        places, rows[present].to_numpy().tolist(), strict=True
+    ):
+        values = dict(zip(present, numbers, strict=True))
+        if level == "overall":
             nested["overall"] = values
-        elif row["level"] == "city":
-            nested["cities"].setdefault(row["city"], {"centers": {}}).update(values)
+        elif level == "city":
+            nested["cities"].setdefault(city, {"centers": {}}).update(values)
         else:
-            city = nested["cities"].setdefault(row["city"], {"centers": {}})
-            city["centers"][row["center"]] = values
+            nested["cities"].setdefault(city, {"centers": {}})["centers"][center] = values
     for city in nested["cities"].values():
         city["centers"] = city.pop("centers")  # keep "centers" after the metrics, as run_metrics
     return nested

@@ -57,6 +57,9 @@ def register(commands: Any) -> None:
     size.add_argument("--range", type=_range, metavar="LO:HI", help="search range")
     size.add_argument("--out", type=Path, help="write sizing.json and sizing.parquet here")
     _common(size, replications_default=10)
+    size.add_argument(
+        "--step", type=int, default=1, help="try only multiples of this (default 1), e.g. 1000"
+    )
     size.set_defaults(handler=_size)
 
 
@@ -174,6 +177,9 @@ def _with_ci(mean: float, ci: float) -> str:
 
 
 def _size(args: argparse.Namespace) -> int:
+    if args.step < 1:
+        print(f"capsim: --step must be at least 1, got {args.step}", file=sys.stderr)
+        return EXIT_INPUT
     if args.replications < 2:
         print("capsim: size needs --replications >= 2 for a confidence bound", file=sys.stderr)
         return EXIT_INPUT
@@ -195,6 +201,7 @@ def _size(args: argparse.Namespace) -> int:
                 high=high,
                 replications=args.replications,
                 seed=args.seed,
+                step=args.step,
                 on_evaluation=report,
             )
     except SizingError as error:

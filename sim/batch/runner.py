@@ -114,8 +114,10 @@ def run_batch(
             bar.update(failed=outcome.rows is None)
     if bar is not None:
         bar.close()
-    result = summarise(store, scenario_file, base, axes, points, seed, replications, variants)
-    result.summary["elapsed_s"] = time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    result = summarise(
+        store, scenario_file, base, axes, points, seed, replications, variants, elapsed
+    )
     result.ran, result.skipped = len(todo), len(every) - len(todo)
     return result
 
@@ -129,8 +131,10 @@ def summarise(
     seed: int,
     replications: int,
     variants: dict[int, list[str]],
+    elapsed: float = float("nan"),
 ) -> BatchResult:
-    """Write ``summary.parquet`` and ``summary.json`` from the runs on disk."""
+    """Write ``summary.parquet`` and ``summary.json`` from the runs on disk; ``elapsed`` is the
+    time this session's runs took [s]."""
     rows = store.read_runs()
     if not rows.empty:
         rows = rows[rows["replication"] < replications]
@@ -152,6 +156,7 @@ def summarise(
         "axes": axes,
         "points": entries,
         "failed": failed,
+        "elapsed_s": elapsed,
     }
     table = summary_table(axes, entries)
     with atomic_path(store.root / "summary.parquet") as temporary:

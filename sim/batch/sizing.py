@@ -199,6 +199,7 @@ def size_capacity(
     high: int | None = None,
     replications: int = 10,
     seed: int | None = None,
+    step: int = 1,
     function: RunFunction = run_one,
     on_evaluation: Callable[[Evaluation], None] | None = None,
 ) -> Sizing:
@@ -217,6 +218,8 @@ def size_capacity(
         The search range; without ``high`` the search gallops from the scenario's value.
     replications, seed
         Replications per evaluated value (>= 2 for a confidence bound) and the batch seed.
+    step
+        Resolution of the answer: only multiples of ``step`` are tried (e.g. 1000 P).
     on_evaluation
         Called after each evaluation (to print progress).
 
@@ -227,7 +230,7 @@ def size_capacity(
     SizingError
         If a run fails.
     """
-    base = _checked_base(path, vary, city, variant, low, high)
+    base = _checked_base(path, vary, city, variant, low, high, step)
     names = list(expand_variants(base))
     sizing = Sizing(vary, target, city, variant or names[0])
     evaluator = _Evaluator(
@@ -241,7 +244,13 @@ def size_capacity(
         on_evaluation=on_evaluation,
     )
     start = _current_value(evaluator.data, vary)
-    sizing.answer = search(evaluator, 1 if low is None else low, high, start)
+    found = search(
+        lambda multiple: evaluator(multiple * step),
+        max(1, -(-(1 if low is None else low) // step)),  # the first multiple at or above low
+        None if high is None else high // step,
+        None if start is None else max(1, round(start / step)),
+    )
+    sizing.answer = None if found is None else found * step
     return sizing
 
 
@@ -309,6 +318,7 @@ def _checked_base(
     variant: str | None,
     low: int | None,
     high: int | None,
+    step: int,
 ) -> Scenario:
     """The validated scenario, after checking the options against it."""
     data, node = load_raw(path)
@@ -323,5 +333,7 @@ def _checked_base(
         problems.append(f"--vary {vary}: the file holds no whole number there; give --range LO:HI")
     if low is not None and high is not None and not 0 <= low <= high:
         problems.append(f"--range {low}:{high}: need 0 <= LO <= HI")
+    if high is not None and high < step:
+        problems.append(f"--range: HI ({high}) is below --step ({step})")
     ScenarioError.collect(Problem(str(path), (), message) for message in problems)
     return base

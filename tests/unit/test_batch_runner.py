@@ -55,6 +55,11 @@ def test_summary_layout_and_agreement_with_capsim_run(scenario_file, tmp_path):
     assert (table["replications"] == 3).all()
     assert table.loc[table["level"] == "overall", "city"].eq("").all()
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    documented = {"capsim_version", "scenario", "seed", "replications", "axes", "points"}
+    assert documented | {"failed", "metric_docs", "scenario_sha256", "elapsed_s"} <= set(summary)
+    assert set(summary["points"][0]) == {
+        "point", "params", "replications", "variants", "comparisons"
+    }  # fmt: skip
     assert summary["axes"] == {"cities.a.centers.c.count": [3, 5]}
     assert summary["failed"] == [] and len(summary["points"]) == 2
     # every point is exactly what `capsim run` gives for that scenario (same seeds)

@@ -91,6 +91,29 @@ def test_cli_size_rejects_bad_input(mmc_file, capsys):
     assert "unknown metric 'wiat_p95_s'" in capsys.readouterr().err
 
 
+def linear(scenario, variant, seed, replication):
+    """A stand-in run: jobs completed = 10 per accelerator, ±1.5 from one replication to the
+    next (mean 10·c, 95% half-width 2.05 over 4 replications)."""
+    count = scenario.cities["a"].centers["c"].count
+    row = {"level": "overall", "city": "", "center": "", "jobs_completed": 10 * count}
+    row["jobs_completed"] += replication - 1.5
+    return pd.DataFrame([row])
+
+
+def test_a_lower_bound_target_with_a_step(mmc_file):
+    target = Target.parse("jobs_completed >= 155")
+    sizing = size_capacity(
+        mmc_file, VARY, target, executor=SerialExecutor(), replications=4, step=2, function=linear
+    )
+    # 10·c − 2.05 >= 155 needs c >= 15.7: 16 is the first even value
+    assert sizing.answer == 16
+    assert all(e.value % 2 == 0 for e in sizing.evaluations)
+    last = {e.value: e for e in sizing.evaluations}[16]
+    assert last.bound_used == pytest.approx(160 - last.ci95) and last.ci95 == pytest.approx(
+        2.05, 0.01
+    )
+
+
 @pytest.mark.parametrize("answer", [1, 2, 7, 8, 9, 63, 64, 1000])
 @pytest.mark.parametrize("start", [None, 1, 8, 50])
 def test_search_finds_the_threshold_of_a_monotone_test(answer, start):

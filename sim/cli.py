@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
 
+from sim.batch import cli as batch_cli
 from sim.engine import RunResult
 from sim.metrics import jobs_table, timeseries_table
 from sim.output import ParquetAppender, write_json
@@ -84,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
         help="JSON Schema or Markdown docs",
     )
     schema.set_defaults(handler=_schema)
+    batch_cli.register(commands)
     return parser
 
 

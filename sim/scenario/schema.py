@@ -497,6 +497,14 @@ class Scenario(Section):
         "a replication sees the same demand; the first is the baseline of comparisons.",
     )
 
+    sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(
+        default_factory=dict,
+        description="Sweep axes for `capsim batch`: {dotted key path: [values]}, e.g. "
+        "{cities.shenzhen.centers.qianhai.count: [100000, 140000]} (list entries by index: "
+        "workload.0.arrival.rate). The batch runs every combination of the axes; `capsim run` "
+        "ignores it.",
+    )
+
     _expanded: dict[str, Scenario] = PrivateAttr(default_factory=dict)
     """The validated variants, filled in by the loader (see ``expand_variants``)."""
 

@@ -1,0 +1,237 @@
+"""``capsim batch`` and ``capsim size``: argument handling; the work is in :mod:`sim.batch`.
+
+Exit status as for ``capsim run``: 0 success; 1 some runs failed, no value met the sizing
+target, or an output could not be written; 2 bad input (scenario, sweep, options, an
+unreachable scheduler, a folder that holds another batch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.batch.executors import Executor, make_executor
+from sim.batch.grid import build_grid
+from sim.batch.runner import BatchError, run_batch
+from sim.batch.sizing import Evaluation, SizingError, Target, size_capacity
+from sim.output import atomic_path, write_json
+
+EXIT_FAILED, EXIT_INPUT = 1, 2
+SHOWN = ["utilisation", "jobs_completed", "wait_mean_s", "wait_p95_s"]
+"""Metrics of the table ``capsim batch`` prints (summary.parquet has them all)."""
+
+
+def register(commands: Any) -> None:
+    """Add the ``batch`` and ``size`` subcommands to the ``capsim`` parser."""
+    batch = commands.add_parser("batch", help="run a sweep grid × variants × replications")
+    batch.add_argument("scenario", type=Path, help="scenario YAML")
+    batch.add_argument(
+        "--sweep",
+        action="append",
+        default=[],
+        metavar="PATH=V1,V2,...",
+        help="a sweep axis over a dotted key path (repeatable), e.g. "
+        "cities.shenzhen.centers.qianhai.count=100000,140000",
+    )
+    batch.add_argument("--out", type=Path, required=True, help="the batch folder")
+    batch.add_argument("--resume", action="store_true", help="skip runs already in --out")
+    _common(batch)
+    batch.set_defaults(handler=_batch)
+
+    size = commands.add_parser("size", help="smallest value of a path that meets a target")
+    size.add_argument("scenario", type=Path, help="scenario YAML")
+    size.add_argument("--vary", required=True, metavar="PATH", help="whole-number key path")
+    size.add_argument(
+        "--target",
+        required=True,
+        type=_target,
+        help='e.g. "wait_p95_s <= 86400" (a _s metric also takes "<= 1d")',
+    )
+    size.add_argument("--city", help="judge the target in this city (default: overall)")
+    size.add_argument("--variant", help="the variant to size (default: the first)")
+    size.add_argument("--range", type=_range, metavar="LO:HI", help="search range")
+    size.add_argument("--out", type=Path, help="write sizing.json and sizing.parquet here")
+    _common(size, replications_default=10)
+    size.add_argument(
+        "--step", type=int, default=1, help="try only multiples of this (default 1), e.g. 1000"
+    )
+    size.set_defaults(handler=_size)
+
+
+def _common(parser: argparse.ArgumentParser, replications_default: int | None = None) -> None:
+    # Imported here: sim.cli imports this module to register the subcommands.
+    from sim.cli import _non_negative, _positive
+
+    note = (
+        f"default {replications_default}" if replications_default else "default: run.replications"
+    )
+    parser.add_argument("--replications", type=_positive, default=replications_default, help=note)
+    parser.add_argument("--seed", type=_non_negative, help="batch seed (overrides run.seed)")
+    parser.add_argument(
+        "--workers",
+        type=_positive,
+        help="local processes, or --dask-local workers (default: cores)",
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--serial", action="store_true", help="run in this process")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="an existing Dask cluster")
+    where.add_argument("--dask-local", action="store_true", help="start a Dask LocalCluster")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def _target(text: str) -> Target:
+    try:
+        return Target.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _range(text: str) -> tuple[int, int]:
+    low, _, high = text.partition(":")
+    try:
+        return int(low), int(high)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LO:HI, whole numbers, got {text!r}") from None
+
+
+def _executor(args: argparse.Namespace) -> Executor | None:
+    try:
+        return make_executor(
+            serial=args.serial,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            dask_local=args.dask_local,
+        )
+    except (RuntimeError, OSError, ValueError) as error:
+        where = args.scheduler or "the Dask LocalCluster"
+        print(f"capsim: cannot use {where}: {error}", file=sys.stderr)
+        return None
+
+
+def _batch(args: argparse.Namespace) -> int:
+    base, axes, points = build_grid(args.scenario, args.sweep)
+    if args.out.exists() and not args.out.is_dir():
+        print(f"capsim: --out {args.out} exists and is not a folder", file=sys.stderr)
+        return EXIT_INPUT
+    executor = _executor(args)
+    if executor is None:
+        return EXIT_INPUT
+    try:
+        with executor:
+            result = run_batch(
+                args.scenario,
+                base,
+                axes,
+                points,
+                out=args.out,
+                executor=executor,
+                seed=args.seed,
+                replications=args.replications,
+                resume=args.resume,
+                progress=not args.quiet,
+            )
+    except BatchError as error:
+        print(f"capsim: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except OSError as error:
+        print(f"capsim: cannot write to {args.out}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(batch_table(result.table, list(axes)))
+    print(
+        f"{result.ran} runs made, {result.skipped} already on disk, {len(result.failed)} failed "
+        f"({executor.name}, {executor.workers} workers); wrote {args.out}/summary.json, "
+        "summary.parquet"
+    )
+    for failure in result.failed:
+        print(
+            f"failed: point {failure['point']} {failure['params']} variant {failure['variant']} "
+            f"replication {failure['replication']}: {failure['error']}",
+            file=sys.stderr,
+        )
+    return EXIT_FAILED if result.failed else 0
+
+
+def batch_table(table: pd.DataFrame, axes: list[str]) -> str:
+    """The overall rows of summary.parquet as text: mean ± 95% half-width of a few metrics."""
+    overall = table[table["level"] == "overall"]
+    shown = pd.DataFrame({"point": overall["point"]})
+    for path in axes:
+        shown[path] = overall[path]
+    shown["variant"] = overall["variant"]
+    shown["n"] = overall["replications"]
+    for metric in SHOWN:
+        pairs = zip(overall[metric], overall[f"{metric}_ci95"], strict=True)
+        shown[metric] = [_with_ci(mean, ci) for mean, ci in pairs]
+    return shown.to_string(index=False)
+
+
+def _with_ci(mean: float, ci: float) -> str:
+    if not math.isfinite(mean):
+        return "–"
+    return f"{mean:.4g}" + (f" ± {ci:.2g}" if math.isfinite(ci) else "")
+
+
+def _size(args: argparse.Namespace) -> int:
+    if args.step < 1:
+        print(f"capsim: --step must be at least 1, got {args.step}", file=sys.stderr)
+        return EXIT_INPUT
+    if args.replications < 2:
+        print("capsim: size needs --replications >= 2 for a confidence bound", file=sys.stderr)
+        return EXIT_INPUT
+    executor = _executor(args)
+    if executor is None:
+        return EXIT_INPUT
+    low, high = args.range if args.range else (None, None)
+    report = None if args.quiet else _print_evaluation
+    try:
+        with executor:
+            sizing = size_capacity(
+                args.scenario,
+                args.vary,
+                args.target,
+                executor=executor,
+                city=args.city,
+                variant=args.variant,
+                low=low,
+                high=high,
+                replications=args.replications,
+                seed=args.seed,
+                step=args.step,
+                on_evaluation=report,
+            )
+    except SizingError as error:
+        print(f"capsim: a run failed, no answer: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    runs = sum(e.replications for e in sizing.evaluations)
+    where = f" in {args.city}" if args.city else " overall"
+    if sizing.answer is None:
+        print(f"no value of {args.vary} meets {args.target}{where} ({runs} runs)")
+    else:
+        print(
+            f"{args.vary} = {sizing.answer}: the smallest value that meets {args.target}{where} "
+            f"with 95% confidence ({len(sizing.evaluations)} values, {runs} runs)"
+        )
+    if args.out is not None:
+        try:
+            write_json(args.out / "sizing.json", sizing.document())
+            with atomic_path(args.out / "sizing.parquet") as temporary:
+                sizing.table().to_parquet(temporary, index=False)
+        except OSError as error:
+            print(f"capsim: cannot write to {args.out}: {error}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"wrote {args.out}/sizing.json, sizing.parquet")
+    return 0 if sizing.answer is not None else EXIT_FAILED
+
+
+def _print_evaluation(evaluation: Evaluation) -> None:
+    verdict = "meets" if evaluation.meets else "fails"
+    print(
+        f"  {evaluation.value}: {evaluation.mean:.4g} ± {evaluation.ci95:.2g} "
+        f"(bound used {evaluation.bound_used:.4g}, {evaluation.replications} runs) {verdict}",
+        file=sys.stderr,
+    )

@@ -1,0 +1,214 @@
+"""Running a batch: the grid × variants × replications through an executor, every finished run
+written at once, and the summary written from what is on disk.
+
+Replication r of every point and every variant uses the seed ``run_seed(seed, r)`` (common
+random numbers), so differences between points and variants are not noise of different demand,
+and the numbers are the same whatever executor ran them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.batch.aggregate import point_entries, summary_table
+from sim.batch.executors import Executor, RunFunction, Task
+from sim.batch.grid import Axes, Point
+from sim.batch.progress import BatchProgress
+from sim.batch.store import BatchStore, RunId
+from sim.batch.work import run_one
+from sim.metrics import METRIC_DOCS
+from sim.output import atomic_path, write_json
+from sim.scenario.loader import expand_variants
+from sim.scenario.schema import Scenario
+from sim.summary import capsim_version
+
+
+class BatchError(Exception):
+    """A batch that cannot start (its folder holds another batch's runs)."""
+
+
+@dataclass
+class BatchResult:
+    """What a batch did and produced."""
+
+    summary: dict[str, Any]
+    """The summary.json document."""
+    table: pd.DataFrame
+    """summary.parquet."""
+    ran: int = 0
+    skipped: int = 0
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+
+def run_batch(
+    scenario_file: Path,
+    base: Scenario,
+    axes: Axes,
+    points: Sequence[Point],
+    *,
+    out: Path,
+    executor: Executor,
+    seed: int | None = None,
+    replications: int | None = None,
+    resume: bool = False,
+    function: RunFunction = run_one,
+    progress: BatchProgress | bool = True,
+) -> BatchResult:
+    """Run every (point, variant, replication) not yet on disk and summarise the batch.
+
+    Parameters
+    ----------
+    scenario_file, base, axes, points
+        The scenario file, its validated scenario and grid (:func:`sim.batch.grid.build_grid`).
+    out
+        The batch folder (see :mod:`sim.batch.store`).
+    executor
+        Where the runs happen.
+    seed, replications
+        Override ``run.seed`` and ``run.replications``.
+    resume
+        Skip runs already in ``out``; without it, ``out`` must not hold runs.
+    function
+        The unit of work (:func:`sim.batch.work.run_one`); tests pass others.
+    progress
+        A progress bar, ``True`` for one on stderr or ``False`` for none.
+
+    Raises
+    ------
+    BatchError
+        If ``out`` holds runs and ``resume`` is false, or holds runs of a different batch.
+    """
+    seed = base.run.seed if seed is None else seed
+    replications = base.run.replications if replications is None else replications
+    store = BatchStore(out)
+    variants = {p.index: list(expand_variants(p.scenario)) for p in points}
+    manifest = _manifest(scenario_file, base, axes, seed, variants)
+    done = _check_folder(store, manifest, resume)
+    every = [
+        RunId(p.index, v, r) for r in range(replications) for p in points for v in variants[p.index]
+    ]
+    todo = [run for run in every if run not in done]
+    store.write_manifest(manifest)
+    bar = progress if isinstance(progress, BatchProgress) else None
+    if progress is True:
+        bar = BatchProgress(len(every), len(every) - len(todo))
+    scenarios = {p.index: p.scenario for p in points}
+    tasks = [Task(t.point, t.variant, t.replication, scenarios[t.point], seed) for t in todo]
+    started = time.perf_counter()
+    for task, outcome in executor.run(function, tasks):
+        run = RunId(task.point, task.variant, task.replication)
+        if outcome.rows is not None:
+            store.write_run(run, outcome.rows)
+        else:
+            record = _failure(run, points[task.point], seed, outcome.error, outcome.detail)
+            store.write_failure(run, record)
+        if bar is not None:
+            bar.update(failed=outcome.rows is None)
+    if bar is not None:
+        bar.close()
+    elapsed = time.perf_counter() - started
+    result = summarise(
+        store, scenario_file, base, axes, points, seed, replications, variants, elapsed
+    )
+    result.ran, result.skipped = len(todo), len(every) - len(todo)
+    return result
+
+
+def summarise(
+    store: BatchStore,
+    scenario_file: Path,
+    base: Scenario,
+    axes: Axes,
+    points: Sequence[Point],
+    seed: int,
+    replications: int,
+    variants: dict[int, list[str]],
+    elapsed: float = float("nan"),
+) -> BatchResult:
+    """Write ``summary.parquet`` and ``summary.json`` from the runs on disk; ``elapsed`` is the
+    time this session's runs took [s]."""
+    rows = store.read_runs()
+    if not rows.empty:
+        rows = rows[rows["replication"] < replications]
+    entries = point_entries(points, variants, rows)
+    failed = [
+        {k: f[k] for k in ("point", "params", "variant", "replication", "seed", "error")}
+        for f in store.failures()
+    ]
+    summary = {
+        "capsim_version": capsim_version(),
+        "scenario": base.name,
+        "scenario_file": str(scenario_file),
+        "scenario_sha256": _sha256(scenario_file),
+        "seed": seed,
+        "replications": replications,
+        "horizon_s": base.run.horizon,
+        "warmup_s": base.run.warmup,
+        "metric_docs": METRIC_DOCS,
+        "axes": axes,
+        "points": entries,
+        "failed": failed,
+        "elapsed_s": elapsed,
+    }
+    table = summary_table(axes, entries)
+    with atomic_path(store.root / "summary.parquet") as temporary:
+        table.to_parquet(temporary, index=False)
+    write_json(store.root / "summary.json", summary)
+    return BatchResult(summary, table, failed=failed)
+
+
+def _manifest(
+    scenario_file: Path, base: Scenario, axes: Axes, seed: int, variants: dict[int, list[str]]
+) -> dict[str, Any]:
+    manifest = {
+        "scenario": base.name,
+        "scenario_sha256": _sha256(scenario_file),
+        "axes": axes,
+        "seed": seed,
+        "variants": {str(point): names for point, names in variants.items()},
+    }
+    normalised: dict[str, Any] = json.loads(json.dumps(manifest, default=str))
+    return normalised  # as read back from batch.json, so the two compare equal
+
+
+def _check_folder(store: BatchStore, manifest: dict[str, Any], resume: bool) -> set[RunId]:
+    done = store.finished()
+    if not done:
+        return done
+    if not resume:
+        raise BatchError(
+            f"{store.root} already holds {len(done)} runs: add --resume to finish that batch, "
+            "or choose another --out"
+        )
+    previous = store.read_manifest()
+    if previous is not None and previous != manifest:
+        changed = [key for key in manifest if previous.get(key) != manifest[key]]
+        raise BatchError(
+            f"{store.root} holds runs of a different batch (its {', '.join(changed)} differ); "
+            "choose another --out"
+        )
+    return done
+
+
+def _failure(run: RunId, point: Point, seed: int, error: str | None, detail: str) -> dict[str, Any]:
+    return {
+        "point": run.point,
+        "params": point.params,
+        "variant": run.variant,
+        "replication": run.replication,
+        "seed": seed,
+        "error": error or "unknown error",
+        "traceback": detail,
+    }
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -1,0 +1,123 @@
+"""The unit of work of a batch: one run of one variant of one point, as tidy rows.
+
+:func:`run_one` is top-level and takes and returns only picklable values, so any executor
+(a process pool, a Dask worker on another machine) can run it. It does no I/O.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from sim.engine import simulate
+from sim.metrics import METRIC_DOCS, run_metrics
+from sim.scenario.loader import expand_variants
+from sim.scenario.schema import Scenario
+
+KEYS = ["level", "city", "center"]
+"""Columns that say where a row's metrics were measured."""
+
+METRICS = list(METRIC_DOCS)
+"""The metric columns of a run's rows, in the documented order."""
+
+
+def run_one(scenario: Scenario, variant: str, seed: int, replication: int) -> pd.DataFrame:
+    """Run replication ``replication`` of ``variant`` and return its metrics as tidy rows.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario (one point of a sweep), with its variants.
+    variant
+        Which of its variants to run.
+    seed
+        The batch seed; the run uses ``run_seed(seed, replication)``, shared by every variant and
+        every point (common random numbers).
+    replication
+        The replication number [-].
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row overall, one per city and one per center: columns ``level`` ("overall", "city",
+        "center"), ``city``, ``center`` and every metric of :data:`sim.metrics.METRIC_DOCS`.
+    """
+    result = simulate(expand_variants(scenario)[variant], seed, replication=replication)
+    return metrics_rows(run_metrics(result))
+
+
+def metrics_rows(metrics: Mapping[str, Any]) -> pd.DataFrame:
+    """Nested run metrics (:func:`sim.metrics.run_metrics`) as tidy rows."""
+    return pd.DataFrame(list(_rows(metrics)), columns=[*KEYS, *METRICS])
+
+
+def levels(metrics: Mapping[str, Any]) -> Iterator[tuple[str, str, str, Mapping[str, Any]]]:
+    """(level, city, center, flat metrics) of nested metrics: overall, then each city and its
+    centers, in the order of the scenario."""
+    yield "overall", "", "", metrics["overall"]
+    for city, values in metrics["cities"].items():
+        yield "city", city, "", values
+        for center, center_values in values.get("centers", {}).items():
+            yield "center", city, center, center_values
+
+
+def _rows(metrics: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    for level, city, center, values in levels(metrics):
+        yield {"level": level, "city": city, "center": center, **_flat(values)}
+
+
+def _flat(metrics: Mapping[str, Any]) -> dict[str, float]:
+    return {key: float(metrics[key]) for key in METRICS if key in metrics}
+
+
+def nested_metrics(rows: pd.DataFrame) -> dict[str, Any]:
+    """Tidy rows of one run back to nested run metrics; the inverse of :func:`metrics_rows`."""
+    present = [m for m in METRICS if m in rows.columns]
+    nested: dict[str, Any] = {"overall": {}, "cities": {}}
+    places = zip(
+        rows["level"].tolist(), rows["city"].tolist(), rows["center"].tolist(), strict=True
+    )
+    # Plain lists, not DataFrame rows: this runs once per run when a batch is summarised.
+    for (level, city, center), numbers in zip(
+        places, rows[present].to_numpy().tolist(), strict=True
+    ):
+        values = dict(zip(present, numbers, strict=True))
+        if level == "overall":
+            nested["overall"] = values
+        elif level == "city":
+            nested["cities"].setdefault(city, {"centers": {}}).update(values)
+        else:
+            nested["cities"].setdefault(city, {"centers": {}})["centers"][center] = values
+    for city in nested["cities"].values():
+        city["centers"] = city.pop("centers")  # keep "centers" after the metrics, as run_metrics
+    return nested
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What came back from one task: its rows, or the error it raised."""
+
+    rows: pd.DataFrame | None
+    error: str | None = None
+    detail: str = ""
+    """The traceback of the error, for the failure record."""
+
+
+def guarded(
+    function: Callable[..., pd.DataFrame],
+    scenario: Scenario,
+    variant: str,
+    seed: int,
+    replication: int,
+) -> Outcome:
+    """Call ``function`` and turn any exception into an :class:`Outcome` with its message,
+    so a failed run is recorded and the batch goes on (exceptions need not be picklable)."""
+    try:
+        return Outcome(function(scenario, variant, seed, replication))
+    except Exception as error:
+        message = f"{type(error).__name__}: {error}"
+        return Outcome(None, message, traceback.format_exc())

@@ -1,8 +1,9 @@
 """The engine: one SimPy run of a scenario for one seed. Pure mechanism, no I/O.
 
-Demand is drawn up front (:mod:`sim.workload.demand`); the run is a chain of SimPy timeouts
-with callbacks, not a process per job: one event per arrival instant, one per job end, and one
-per time-series bin edge. Jobs are indices into columnar arrays. Each center's local scheduler
+Demand is drawn up front (:mod:`sim.workload.demand`); the run steps SimPy's Environment
+through timeouts with callbacks, not a process per job: one event per job end and one per
+time-series bin edge, while the sorted arrivals are merged into the event stream without an
+event of their own. Jobs are indices into columnar arrays. Each center's local scheduler
 keeps exact time-weighted levels (busy accelerators, queue length), sampled at the bin edges;
 per-job tallies (arrival, start, center) are recorded separately, so the two can be checked
 against each other (conservation of work, Little's law).
@@ -15,6 +16,7 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from heapq import heappop, heappush
 
 import numpy as np
 import simpy
@@ -139,7 +141,8 @@ def bin_edges(horizon: float, warmup: float, step: float) -> np.ndarray:
 
 class _Wakeup(Event):
     """A timeout carrying a value and its one callback: SimPy's Timeout without the extra
-    ``callbacks.append`` per event (the engine creates two of these per job)."""
+    ``callbacks.append`` per event and with ``Environment.schedule`` inlined (the engine creates
+    one of these per job)."""
 
     def __init__(
         self, env: Environment, delay: float, value: int, callback: Callable[[Event], None]
@@ -148,7 +151,7 @@ class _Wakeup(Event):
         self.callbacks = [callback]
         self._value = value
         self._ok = True
-        env.schedule(self, NORMAL, delay)
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
 
 
 def _links(
@@ -283,8 +286,9 @@ class _Run:
         self.dataset = demand.dataset.tolist()
         self.ready: list[float] = list(self.arrival)
         """When each job reached its center (after moving its data) [s]."""
+        self.next_arrival = 0
+        """Index of the next job to arrive."""
         # Bound once: a bound method made per event costs measurable time at 10^6 jobs.
-        self._on_arrival = self._arrive
         self._on_finish = self._finish
         static = self.dispatcher.static_choice(demand.origin, demand.size)
         self.center_of: list[int] = [-1] * self.n if static is None else static.tolist()
@@ -295,24 +299,57 @@ class _Run:
         self.queue_max = np.zeros((len(centers), len(self.edges) - 1), dtype=np.int64)
 
     def execute(self, progress: ProgressCallback | None) -> None:
-        env = self.env
-        if self.n:
-            _Wakeup(env, self.arrival[0], 0, self._arrive)
-        _Wakeup(env, self.edges[1], 1, self._sample)
+        _Wakeup(self.env, self.edges[1], 1, self._sample)
         with _collector_paused():
             if progress is None:
-                env.run(until=self.horizon)
+                self._run_until(self.horizon)
             else:
                 for step in range(1, PROGRESS_STEPS + 1):
-                    env.run(until=self.horizon * step / PROGRESS_STEPS)
+                    self._run_until(self.horizon * step / PROGRESS_STEPS)
                     progress(step / PROGRESS_STEPS)
         self._record(len(self.edges) - 1, self.horizon)
 
-    def _arrive(self, event: Event) -> None:
-        """Dispatch and submit every job arriving at this instant; schedule the next arrival."""
-        job = event._value
+    def _run_until(self, until: float) -> None:
+        """Step SimPy's Environment to ``until``, merging the arrivals into its event stream.
+
+        Arrival times are known up front and sorted, so they need no SimPy event: the loop
+        compares the next arrival with the head of SimPy's event queue and handles whichever is
+        earlier (an event at the same instant as an arrival goes first, so a job ending at that
+        instant frees its accelerators for the arriving one). This is ``Environment.run`` with
+        one event and two heap operations fewer per job, and ``step`` inlined (measured together
+        ~35% faster at 10^6 jobs).
+        Like ``run(until=...)``, nothing at or after ``until`` is processed.
+        """
+        env, arrival, n = self.env, self.arrival, self.n
+        queue = env._queue
+        arrive = self._arrive
+        job = self.next_arrival
+        next_time = arrival[job] if job < n else math.inf
+        while True:
+            event_time = queue[0][0] if queue else math.inf
+            if next_time < event_time:
+                if next_time >= until:
+                    break
+                env._now = next_time
+                job = arrive(job)
+                next_time = arrival[job] if job < n else math.inf
+            elif event_time < until:
+                # Environment.step, inlined.
+                env._now, _, _, event = heappop(queue)
+                callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+                for callback in callbacks:
+                    callback(event)
+                if not event._ok:
+                    raise event._value
+            else:
+                break
+        self.next_arrival = job
+        env._now = until
+
+    def _arrive(self, job: int) -> int:
+        """Dispatch and submit every job arriving at this instant; return the next one."""
         arrival, center_of, schedulers = self.arrival, self.center_of, self.schedulers
-        now = self.env.now
+        now = self.env._now
         instant = arrival[job]
         while True:
             center = center_of[job]
@@ -322,9 +359,7 @@ class _Run:
                 self._dispatch(job, now)
             job += 1
             if job == self.n or arrival[job] > instant:
-                break
-        if job < self.n:
-            _Wakeup(self.env, arrival[job] - now, job, self._on_arrival)
+                return job
 
     def _dispatch(self, job: int, now: float) -> None:
         """Choose the job's center; send its data there first if it is in another city."""
@@ -354,19 +389,21 @@ class _Run:
 
     def _start(self, job: int) -> None:
         env = self.env
-        self.start_time[job] = env.now
+        now = env._now
+        self.start_time[job] = now
         if self.backlog is not None:
             center, work = self.center_of[job], self.size[job] * self.duration[job]
             self.backlog.queued_work[center] -= work
-            self.backlog.running_end[center] += work + self.size[job] * env.now
+            self.backlog.running_end[center] += work + self.size[job] * now
         _Wakeup(env, self.duration[job], job, self._on_finish)
 
     def _finish(self, event: Event) -> None:
         job = event._value
         center = self.center_of[job]
+        now = self.env._now
         if self.backlog is not None:
-            self.backlog.running_end[center] -= self.size[job] * self.env.now
-        self.schedulers[center].release(job, self.env.now)
+            self.backlog.running_end[center] -= self.size[job] * now
+        self.schedulers[center].release(job, now)
 
     def _sample(self, event: Event) -> None:
         edge = event._value

@@ -32,6 +32,7 @@ from sim.policies import (
     local_policy,
 )
 from sim.resources import CenterSpec, build_centers
+from sim.resources.supply import supply_schedule
 from sim.resources.transfers import Schedule, SharedLink
 from sim.scenario.schema import Scenario
 from sim.streams import run_seed
@@ -185,7 +186,7 @@ def _dispatch_context(
         CenterView(
             index=c.index,
             city=c.city_index,
-            capacity=c.count,
+            capacity=c.max_count,
             kwh_per_accelerator_s=c.facility_kw_per_busy / 3600.0,
             price_by_hour=c.price_by_hour,
             carbon_intensity=c.carbon_intensity,
@@ -206,7 +207,7 @@ def _dispatch_context(
         jobs=jobs,
         origin=demand.origin.tolist(),
         dataset=demand.dataset.tolist(),
-        candidates=_Candidates(allowed, demand, [c.count for c in centers]),
+        candidates=_Candidates(allowed, demand, [c.max_count for c in centers]),
         links=links,
         start_within=scenario.dispatch_options.start_within,
         spill_after=scenario.dispatch_options.spill_after,
@@ -276,7 +277,21 @@ class _Run:
         self.start_time: list[float] = [math.nan] * self.n
         policy = local_policy(scenario.scheduling.local)
         depth = scenario.scheduling.backfill_depth
-        self.schedulers = [policy(c.count, jobs, self._start, depth) for c in centers]
+        schedules = {c.index: supply_schedule(c, self.horizon) for c in centers if c.changes}
+        self.capacity_changes = {
+            index: (schedule.times.tolist(), schedule.training.tolist())
+            for index, schedule in schedules.items()
+        }
+        """Per center whose supply changes: when, and to what, its training capacity changes."""
+        self.schedulers = [
+            policy(
+                int(schedules[c.index].training[0]) if c.index in schedules else c.count,
+                jobs,
+                self._start,
+                depth,
+            )
+            for c in centers
+        ]
         self.links = _links(scenario, self._schedule, self._deliver)
         self.dispatcher = dispatcher(scenario.dispatch)(
             _dispatch_context(scenario, centers, demand, self.schedulers, jobs, self.links)
@@ -300,6 +315,9 @@ class _Run:
 
     def execute(self, progress: ProgressCallback | None) -> None:
         _Wakeup(self.env, self.edges[1], 1, self._sample)
+        for center, (times, _) in self.capacity_changes.items():
+            if len(times) > 1:
+                _Wakeup(self.env, times[1], center << 32 | 1, self._change_capacity)
         with _collector_paused():
             if progress is None:
                 self._run_until(self.horizon)
@@ -404,6 +422,16 @@ class _Run:
         if self.backlog is not None:
             self.backlog.running_end[center] -= self.size[job] * now
         self.schedulers[center].release(job, now)
+
+    def _change_capacity(self, event: Event) -> None:
+        """A build-out phase or an hour of the inference profile begins at a center."""
+        center, step = event._value >> 32, event._value & 0xFFFFFFFF
+        times, capacity = self.capacity_changes[center]
+        self.schedulers[center].set_capacity(capacity[step], self.env._now)
+        if step + 1 < len(times):
+            _Wakeup(
+                self.env, times[step + 1] - self.env._now, event._value + 1, self._change_capacity
+            )
 
     def _sample(self, event: Event) -> None:
         edge = event._value

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine import RunResult
+from sim.levels import SupplyLevels, supply_levels
 
 SLOWDOWN_THRESHOLD_S = 10.0
 """Run times below this count as this long in the bounded slowdown [s]."""
@@ -27,9 +28,19 @@ SLOWDOWN_THRESHOLD_S = 10.0
 Metrics = dict[str, float]
 
 METRIC_DOCS: dict[str, str] = {
-    "accelerators": "Accelerators installed [-]",
-    "capacity_pflops": "Installed peak compute [PFLOPS]",
-    "utilisation": "Time-average busy accelerators / installed accelerators [-]",
+    "accelerators": "Accelerators installed at the end of the window (build-out target) [-]",
+    "capacity_pflops": "Installed peak compute at the end of the window [PFLOPS]",
+    "installed_accelerators_mean": "Time-average accelerators installed in the window [-]",
+    "utilisation": "Busy accelerators (training and inference) / installed accelerators, both "
+    "time-weighted over the window [-]",
+    "cabinets_used": "Cabinets the most accelerators installed in the window fill: their IT "
+    "power at full load / kw_per_cabinet [-]",
+    "power_headroom_mw": "Site power cap minus the facility power of the most accelerators "
+    "installed in the window at full load, over the centers with a cap [MW]",
+    "inference_demand_h": "Accelerator-hours the inference loads wanted [h]",
+    "inference_served_h": "Accelerator-hours the inference loads held [h]",
+    "inference_shortfall_h": "Accelerator-hours of inference not served: training held them "
+    "(it is never preempted) or too few were installed [h]",
     "jobs_arrived": "Jobs that arrived in the window [-]",
     "jobs_started": "Jobs that started in the window [-]",
     "jobs_completed": "Jobs that ended in the window [-]",
@@ -81,6 +92,7 @@ class _Window:
     def __init__(self, result: RunResult):
         self.result = result
         self.t0, self.t1 = result.warmup, result.horizon
+        self.levels: SupplyLevels = supply_levels(result)
         self.length = self.t1 - self.t0
         self.first = int(np.searchsorted(result.edges, self.t0))
         demand = result.demand
@@ -101,16 +113,27 @@ class _Window:
 
     def capacity_side(self, centers: Sequence[int]) -> Metrics:
         r = self.result
-        count = sum(r.centers[c].count for c in centers)
+        static = [c for c in centers if not r.centers[c].changes]
         busy = r.busy_area[centers, -1] - r.busy_area[centers, self.first]
         queued = r.queue_area[centers, -1] - r.queue_area[centers, self.first]
         tflops = np.array([r.centers[c].tflops for c in centers])
-        delivered = float(np.dot(busy, tflops) / 1000.0 / 3600.0)
+        inference = np.array([self._area(self.levels.inference, c) for c in centers])
+        demand = sum(self._area(self.levels.inference_demand, c) for c in centers)
+        # Static centers: count × length, exactly as before build-out existed.
+        installed_area = sum(r.centers[c].count for c in static) * self.length + sum(
+            self._area(self.levels.installed, c) for c in centers if c not in static
+        )
+        held = busy + inference
+        delivered = float(np.dot(held, tflops) / 1000.0 / 3600.0)
         energy_kwh, cost, co2_kg = np.sum([self._energy(c) for c in centers], axis=0)
+        at_end = [self._installed_at(c, self.t1) for c in centers]
         return {
-            "accelerators": float(count),
-            "capacity_pflops": float(sum(r.centers[c].pflops for c in centers)),
-            "utilisation": float(busy.sum() / (count * self.length)),
+            "accelerators": float(sum(at_end)),
+            "capacity_pflops": float(
+                sum(n * r.centers[c].tflops / 1000.0 for n, c in zip(at_end, centers, strict=True))
+            ),
+            "installed_accelerators_mean": float(installed_area / self.length),
+            "utilisation": float(held.sum() / installed_area),
             "queue_len_mean": float(queued.sum() / self.length),
             "delivered_pflops_h": delivered,
             "energy_mwh": float(energy_kwh / 1000.0),
@@ -118,6 +141,44 @@ class _Window:
             "cost_cny": float(cost),
             "co2_t": float(co2_kg / 1000.0),
             "cost_per_pflops_h_cny": float(cost / delivered) if delivered > 0 else math.nan,
+            **self._facility(centers),
+            "inference_demand_h": float(demand / 3600.0),
+            "inference_served_h": float(inference.sum() / 3600.0),
+            "inference_shortfall_h": float((demand - inference.sum()) / 3600.0),
+        }
+
+    def _area(self, levels: list[np.ndarray | None], center: int) -> float:
+        """A supply level's area over the window [accelerator·s]; 0 where it is static."""
+        level = levels[center]
+        return 0.0 if level is None else float(level[-1] - level[self.first])
+
+    def _installed_at(self, center: int, time: float) -> int:
+        """The build-out target in force just before ``time`` [-]."""
+        spec = self.result.centers[center]
+        count = spec.count
+        for at, installed in spec.installed_steps:
+            if at < time:
+                count = installed
+        return count
+
+    def _peak_installed(self, center: int) -> int:
+        """The largest build-out target in force during the window [-]."""
+        spec = self.result.centers[center]
+        steps = [n for at, n in spec.installed_steps if self.t0 < at < self.t1]
+        return max([self._installed_at(center, self.t0 + 1e-9 * self.length), *steps])
+
+    def _facility(self, centers: Sequence[int]) -> Metrics:
+        cabinets, headroom_kw, capped = 0.0, 0.0, False
+        for c in centers:
+            spec = self.result.centers[c]
+            full_kw = float(spec.full_load_kw(self._peak_installed(c)))
+            cabinets += math.ceil(full_kw / spec.pue / spec.kw_per_cabinet - 1e-9)
+            if math.isfinite(spec.power_cap_kw):
+                headroom_kw += spec.power_cap_kw - full_kw
+                capped = True
+        return {
+            "cabinets_used": cabinets,
+            "power_headroom_mw": headroom_kw / 1000.0 if capped else math.nan,
         }
 
     def _energy(self, center: int) -> tuple[float, float, float]:
@@ -130,7 +191,14 @@ class _Window:
         edges = self.result.edges[self.first :]
         width = np.diff(edges)
         busy = np.diff(self.result.busy_area[center, self.first :]) / width
-        kwh = spec.facility_power_kw(busy) * width / 3600.0
+        installed = None
+        if spec.changes:
+            held = self.levels.inference[center]
+            count = self.levels.installed[center]
+            assert held is not None and count is not None
+            busy = busy + np.diff(held[self.first :]) / width
+            installed = np.diff(count[self.first :]) / width
+        kwh = spec.facility_power_kw(busy, installed) * width / 3600.0
         hours = ((edges[:-1] + width / 2) / 3600.0) % 24
         price = np.asarray(spec.price_by_hour)[hours.astype(int)]
         energy = float(kwh.sum())
@@ -209,12 +277,24 @@ def jobs_table(result: RunResult) -> pd.DataFrame:
 
 
 def timeseries_table(result: RunResult) -> pd.DataFrame:
-    """Per center and time-series bin: mean busy accelerators, utilisation and queue length."""
+    """Per center and time-series bin: mean busy accelerators (training and inference),
+    accelerators installed, utilisation, inference held and short, and queue length."""
     frames = []
     width = np.diff(result.edges)
+    levels = supply_levels(result)
     for c in result.centers:
+        installed_area = levels.installed[c.index]
+        if installed_area is None:
+            installed: np.ndarray | int = c.count
+            inference = short = np.zeros(len(width))
+        else:
+            held, wanted = levels.inference[c.index], levels.inference_demand[c.index]
+            assert held is not None and wanted is not None
+            installed = np.diff(installed_area) / width
+            inference = np.diff(held) / width
+            short = np.maximum(np.diff(wanted) / width - inference, 0.0)
         # Differences of cumulative areas carry round-off of ~1e-14: clip it, not real values.
-        busy = np.clip(np.diff(result.busy_area[c.index]) / width, 0.0, c.count)
+        busy = np.clip(np.diff(result.busy_area[c.index]) / width + inference, 0.0, installed)
         queued = np.maximum(np.diff(result.queue_area[c.index]) / width, 0.0)
         frames.append(
             pd.DataFrame(
@@ -225,8 +305,10 @@ def timeseries_table(result: RunResult) -> pd.DataFrame:
                     "t_start_s": result.edges[:-1],
                     "t_end_s": result.edges[1:],
                     "busy_mean": busy,
-                    "accelerators": c.count,
-                    "utilisation": busy / c.count,
+                    "accelerators": installed,
+                    "utilisation": busy / installed,
+                    "inference_mean": inference,
+                    "inference_short_mean": short,
                     "queue_len_mean": queued,
                     "queue_len_max": result.queue_max[c.index],
                 }

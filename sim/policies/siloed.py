@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sim.policies.base import DispatchContext, Dispatcher
@@ -37,11 +39,12 @@ class Siloed(Dispatcher):
         """The center of ``city`` big enough for ``size`` with the lowest load."""
         best, best_load = -1, float("inf")
         for index in self.by_city[city]:
-            scheduler = self.schedulers[index]
-            if size > scheduler.capacity:
+            if size > self.centers[index].capacity:
                 continue
-            used = scheduler.capacity - scheduler.free + scheduler.queued_size
-            load = used / scheduler.capacity
-            if load < best_load:
+            scheduler = self.schedulers[index]
+            capacity = scheduler.capacity  # less than installed while inference holds some
+            used = capacity - scheduler.free + scheduler.queued_size
+            load = used / capacity if capacity > 0 else math.inf
+            if best < 0 or load < best_load:
                 best, best_load = index, load
         return best

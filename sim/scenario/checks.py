@@ -36,6 +36,8 @@ def run_all(scenario: schema.Scenario) -> Found:
         check_links,
         check_sizes_fit,
         check_demand_bounded,
+        check_power,
+        check_inference_places,
     ):
         problems += check(scenario)
     return problems
@@ -56,10 +58,9 @@ def check_accelerators_known(scenario: schema.Scenario) -> Found:
                         f"{', '.join(sorted(catalogue))} (or declare it under `accelerators`)",
                     )
                 )
-            elif center.accelerator_count(spec.tflops) < 1:
-                problems.append(
-                    ((*loc, "pflops"), f"{center.pflops} PFLOPS is less than one accelerator")
-                )
+            elif max(count for _, count in center.installed(spec)) < 1:
+                key = "pflops" if center.pflops is not None else "cabinets"
+                problems.append(((*loc, key), "holds less than one accelerator (one server)"))
     return problems
 
 
@@ -108,7 +109,7 @@ def check_sizes_fit(scenario: schema.Scenario) -> Found:
     capacity: dict[str, int] = {}
     for city_name, city in scenario.cities.items():
         counts = [
-            c.accelerator_count(catalogue[c.accelerator].tflops)
+            max(count for _, count in c.installed(catalogue[c.accelerator]))
             for c in city.centers.values()
             if c.accelerator in catalogue
         ]
@@ -176,6 +177,73 @@ def check_demand_bounded(scenario: schema.Scenario) -> Found:
                 f"{MAX_EXPECTED_JOBS:.0e}); check the rate units (e.g. '200/d') or the horizon",
             )
         )
+    return problems
+
+
+def check_power(scenario: schema.Scenario) -> Found:
+    """A server draws at least its accelerators' board power; installed power fits the cap."""
+    catalogue = scenario.accelerator_catalogue()
+    problems: Found = []
+    for city_name, city in scenario.cities.items():
+        for center_name, center in city.centers.items():
+            loc: Loc = ("cities", city_name, "centers", center_name)
+            spec = catalogue.get(center.accelerator)
+            if spec is None:
+                continue
+            server = center.server_model(spec.watts)
+            boards_kw = server.accelerators * spec.watts / 1000.0
+            if server.kw < boards_kw:
+                problems.append(
+                    (
+                        (*loc, "server", "kw"),
+                        f"{server.kw:g} kW is less than the board power of its "
+                        f"{server.accelerators} accelerators ({boards_kw:g} kW)",
+                    )
+                )
+                continue
+            if center.power_cap is None:
+                continue
+            installed = max(count for _, count in center.installed(spec))
+            need_w = math.ceil(installed / server.accelerators) * server.kw * 1000.0 * center.pue
+            if need_w > center.power_cap * (1 + 1e-9):
+                fit = math.floor(center.power_cap / (server.kw * 1000.0 * center.pue))
+                problems.append(
+                    (
+                        (*loc, "power_cap"),
+                        f"{installed} accelerators draw {need_w / 1e6:.4g} MW of facility power "
+                        f"at full load (PUE {center.pue:g}), above the cap of "
+                        f"{center.power_cap / 1e6:.4g} MW; at most "
+                        f"{fit * server.accelerators} fit",
+                    )
+                )
+    return problems
+
+
+def check_inference_places(scenario: schema.Scenario) -> Found:
+    problems: Found = []
+    seen: set[str] = set()
+    for index, load in enumerate(scenario.inference):
+        if load.name in seen:
+            problems.append(
+                (("inference", index, "name"), f"duplicate inference name {load.name!r}")
+            )
+        seen.add(load.name)
+        city = scenario.cities.get(load.city)
+        if city is None:
+            problems.append(
+                (
+                    ("inference", index, "city"),
+                    f"unknown city {load.city!r}; valid: {', '.join(scenario.cities)}",
+                )
+            )
+        elif load.center is not None and load.center not in city.centers:
+            problems.append(
+                (
+                    ("inference", index, "center"),
+                    f"unknown center {load.center!r} in {load.city}; valid: "
+                    f"{', '.join(city.centers)}",
+                )
+            )
     return problems
 
 

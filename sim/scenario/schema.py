@@ -29,6 +29,7 @@ from sim.units import (
     parse_bandwidth,
     parse_data_size,
     parse_duration,
+    parse_power,
     parse_rate,
 )
 
@@ -72,6 +73,16 @@ BitsPerSecond = Annotated[
         {
             "anyOf": [{"type": "number"}, {"type": "string"}],
             "description": "Bandwidth: bits per second or a string such as '100Gbps'.",
+        }
+    ),
+]
+Watts = Annotated[
+    float,
+    BeforeValidator(parse_power),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "number"}, {"type": "string"}],
+            "description": "Power: a number of watts or a string such as '120MW', '10.2kW'.",
         }
     ),
 ]
@@ -260,6 +271,12 @@ class RunSettings(Section):
     timeseries_step: Annotated[Seconds, Field(gt=0)] = Field(
         3600.0, description="Width of the time-series bins [s], e.g. '1h'."
     )
+    period: Annotated[Seconds, Field(gt=0)] | None = Field(
+        None,
+        description="Length of the reporting periods [s], e.g. '30d': summary.json then holds "
+        "per-period wait percentiles per city (`periods`) and `capsim run` says when each "
+        "city's p95 wait first exceeds a day. None: no periods.",
+    )
 
     @model_validator(mode="after")
     def _warmup_before_horizon(self) -> RunSettings:
@@ -287,6 +304,49 @@ class Accelerator(Section):
     )
 
 
+STANDARD_CABINET_KW = 2.5
+"""IT load of one standard cabinet (标准机架) in national planning documents [kW] (DOMAIN.md)."""
+
+
+class Server(Section):
+    """The server model that fills a center's cabinets."""
+
+    accelerators: PositiveInt = Field(description="Accelerators per server [-].")
+    kw: float = Field(
+        gt=0,
+        description="IT power of the whole server at full load, accelerators included [kW]; "
+        "e.g. 10.2 for an 8xH100 DGX, ~6.5 for an 8xA100 server (Acme, DOMAIN.md).",
+    )
+
+
+class Phase(Section):
+    """One step of a center's build-out or retirement."""
+
+    at: Annotated[Seconds, Field(ge=0)] = Field(description="When the step takes effect [s].")
+    count: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="Accelerators installed from then on [-] (replaces the previous count)."
+    )
+    add: PositiveInt | None = Field(None, description="Accelerators brought online [-].")
+    remove: PositiveInt | None = Field(
+        None,
+        description="Accelerators retired [-]: no job starts on them any more; those running "
+        "a job retire when it ends.",
+    )
+
+    @model_validator(mode="after")
+    def _one_change(self) -> Phase:
+        given = [key for key in ("count", "add", "remove") if getattr(self, key) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of `count`, `add` or `remove`")
+        return self
+
+    def apply(self, installed: int) -> int:
+        """Accelerators installed after this step, from ``installed`` before it."""
+        if self.count is not None:
+            return self.count
+        return installed + (self.add or 0) - (self.remove or 0)
+
+
 class Center(Section):
     """A compute center: one pool of identical accelerators."""
 
@@ -294,6 +354,37 @@ class Center(Section):
         description="Accelerator type: a catalogue name or one declared in `accelerators`."
     )
     count: PositiveInt | None = Field(None, description="Number of accelerators [-].")
+    cabinets: PositiveInt | None = Field(
+        None,
+        description="Capacity as cabinets of `kw_per_cabinet` IT power, instead of `count`: "
+        "the cabinets' total IT power holds floor(cabinets x kw_per_cabinet / server kW) whole "
+        "servers of `server` [-].",
+    )
+    kw_per_cabinet: float = Field(
+        STANDARD_CABINET_KW,
+        gt=0,
+        description="IT power of one cabinet [kW]. Default: the 2.5 kW standard cabinet of "
+        "Chinese planning documents (DOMAIN.md); real AI racks draw 30-140 kW.",
+    )
+    server: Server | None = Field(
+        None,
+        description="Server model (replaces `accelerators_per_server` and `server_overhead_kw`). "
+        "Default: `accelerators_per_server` accelerators at board power plus "
+        "`server_overhead_kw`.",
+    )
+    power_cap: Annotated[Watts, Field(gt=0)] | None = Field(
+        None,
+        description="Site power cap [W], e.g. '120MW': facility power (IT power at full load x "
+        "`pue`) of everything installed at any time must fit under it, or the scenario is "
+        "rejected with the number of accelerators that would fit. None: no cap.",
+    )
+    phases: list[Phase] | None = Field(
+        None,
+        min_length=1,
+        description="Build-out and retirement over time, instead of `count`: steps in time "
+        "order, the first at 0 giving `count`, e.g. [{at: 0d, count: 100000}, {at: 180d, "
+        "add: 60000}, {at: 700d, remove: 20000}].",
+    )
     pflops: float | None = Field(
         None,
         gt=0,
@@ -319,9 +410,42 @@ class Center(Section):
 
     @model_validator(mode="after")
     def _one_capacity(self) -> Center:
-        if (self.count is None) == (self.pflops is None):
-            raise ValueError("give exactly one of `count` or `pflops`")
+        given = [
+            k for k in ("count", "pflops", "cabinets", "phases") if getattr(self, k) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError("give exactly one of `count`, `pflops`, `cabinets` or `phases`")
+        if self.server is not None and self.model_fields_set & {
+            "accelerators_per_server",
+            "server_overhead_kw",
+        }:
+            raise ValueError(
+                "give `server` or `accelerators_per_server`/`server_overhead_kw`, not both"
+            )
+        if self.phases is not None:
+            _check_phases(self.phases)
         return self
+
+    def server_model(self, board_watts: float) -> Server:
+        """The server model: `server`, or the default built from the accelerator's power."""
+        if self.server is not None:
+            return self.server
+        kw = self.accelerators_per_server * board_watts / 1000.0 + self.server_overhead_kw
+        return Server(accelerators=self.accelerators_per_server, kw=kw)
+
+    def installed(self, accelerator: Accelerator) -> list[tuple[float, int]]:
+        """Accelerators installed over time: (from time [s], count) steps, the first at 0."""
+        if self.phases is not None:
+            steps, count = [], 0
+            for phase in self.phases:
+                count = phase.apply(count)
+                steps.append((phase.at, count))
+            return steps
+        if self.cabinets is not None:
+            server = self.server_model(accelerator.watts)
+            servers = math.floor(self.cabinets * self.kw_per_cabinet / server.kw + 1e-9)
+            return [(0.0, servers * server.accelerators)]
+        return [(0.0, self.accelerator_count(accelerator.tflops))]
 
     def accelerator_count(self, tflops: float) -> int:
         """Accelerators in the center, given the accelerator's peak [TFLOPS]."""
@@ -329,6 +453,20 @@ class Center(Section):
             return self.count
         assert self.pflops is not None
         return round(self.pflops * 1000.0 / tflops)
+
+
+def _check_phases(phases: list[Phase]) -> None:
+    if phases[0].at != 0 or phases[0].count is None:
+        raise ValueError("the first phase must be at 0 and give `count`")
+    count = 0
+    for index, (phase, following) in enumerate(zip(phases, [*phases[1:], None], strict=True)):
+        count = phase.apply(count)
+        if count < 0:
+            raise ValueError(f"phase {index} removes more accelerators than are installed")
+        if following is not None and following.at < phase.at:
+            raise ValueError(f"phase {index + 1} comes before phase {index}: order them in time")
+    if phases[0].count == 0:
+        raise ValueError("the first phase must install at least one accelerator")
 
 
 class City(Section):
@@ -446,6 +584,27 @@ class RenewalArrival(Section):
 Arrival = Annotated[PoissonArrival | RenewalArrival, Field(discriminator="kind")]
 
 
+class InferenceLoad(Section):
+    """Inference serving that holds accelerators of one center in proportion to a diurnal
+    request rate, ahead of the center's training jobs (see docs/scenario.md, Inference)."""
+
+    name: Name = Field(description="Name of the load (used in tables).")
+    city: Name = Field(description="City whose users it serves (inference stays in its city).")
+    center: Name | None = Field(
+        None, description="Center of `city` that serves it; the city's first center if omitted."
+    )
+    peak: float = Field(
+        gt=0, description="Accelerators the load holds at its busiest hour of the day [-]."
+    )
+    profile: list[Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: [1.0] * 24,
+        min_length=24,
+        max_length=24,
+        description="Request rate in each hour of the day 0-23 as a fraction of the peak [-]; "
+        "the load holds round(peak x fraction) accelerators in that hour. Default: flat.",
+    )
+
+
 class Scheduling(Section):
     """How each center orders and starts its queued jobs."""
 
@@ -472,6 +631,11 @@ class Scenario(Section):
     )
     cities: dict[Name, City] = Field(min_length=1, description="Cities by name.")
     workload: list[WorkloadClass] = Field(min_length=1, description="Workload classes.")
+    inference: list[InferenceLoad] = Field(
+        default_factory=list,
+        description="Inference loads: accelerators held per hour of the day, with priority over "
+        "training in their center.",
+    )
     scheduling: Scheduling = Field(
         default_factory=lambda: Scheduling(), description="Local scheduling."
     )

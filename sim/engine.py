@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from heapq import heappop, heappush
 
 import numpy as np
@@ -317,7 +318,7 @@ class _Run:
         _Wakeup(self.env, self.edges[1], 1, self._sample)
         for center, (times, _) in self.capacity_changes.items():
             if len(times) > 1:
-                _Wakeup(self.env, times[1], center << 32 | 1, self._change_capacity)
+                _Wakeup(self.env, times[1], 1, partial(self._change_capacity, center))
         with _collector_paused():
             if progress is None:
                 self._run_until(self.horizon)
@@ -423,15 +424,15 @@ class _Run:
             self.backlog.running_end[center] -= self.size[job] * now
         self.schedulers[center].release(job, now)
 
-    def _change_capacity(self, event: Event) -> None:
-        """A build-out phase or an hour of the inference profile begins at a center."""
-        center, step = event._value >> 32, event._value & 0xFFFFFFFF
+    def _change_capacity(self, center: int, event: Event) -> None:
+        """Step ``event.value`` of a center's supply begins: a build-out phase or an hour of
+        its inference profile; the training capacity follows."""
+        step = event._value
         times, capacity = self.capacity_changes[center]
         self.schedulers[center].set_capacity(capacity[step], self.env._now)
         if step + 1 < len(times):
-            _Wakeup(
-                self.env, times[step + 1] - self.env._now, event._value + 1, self._change_capacity
-            )
+            delay = times[step + 1] - self.env._now
+            _Wakeup(self.env, delay, step + 1, partial(self._change_capacity, center))
 
     def _sample(self, event: Event) -> None:
         edge = event._value

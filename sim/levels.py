@@ -7,8 +7,8 @@ stay installed until it ends, and inference takes only what training leaves of t
 
     installed(t) = max(T, B)        inference held I(t) = clip(min(D, T - B), 0, D)
 
-so busy (B + I) never exceeds installed. Areas are cumulative at the time-series bin edges,
-like the engine's ``busy_area``. Centers whose supply never changes cost nothing here.
+so busy (B + I) never exceeds installed. Areas are per time-series bin. Centers whose supply
+never changes cost nothing here.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from sim.resources.supply import supply_schedule
 
 @dataclass(frozen=True)
 class SupplyLevels:
-    """Cumulative areas at the bin edges, shape (centers, edges) [accelerator·s]; None for a
-    center whose supply never changes (installed: its count all along, no inference)."""
+    """Per center, the area of each time-series bin [accelerator·s] (length: edges - 1);
+    None for a center whose supply never changes (installed: its count all along, no
+    inference)."""
 
     installed: list[np.ndarray | None]
     inference: list[np.ndarray | None]
@@ -46,10 +47,10 @@ def supply_levels(result: RunResult) -> SupplyLevels:
             continue
         grid, levels = center_levels(result, spec)
         width = np.diff(grid)
-        at_edges = np.searchsorted(grid, result.edges)
+        # The edges are points of the grid: each bin sums the grid segments inside it.
+        first_segment = np.searchsorted(grid, result.edges[:-1])
         for store, level in zip((installed, inference, demand), levels, strict=True):
-            cumulative = np.concatenate([[0.0], np.cumsum(level[:-1] * width)])
-            store.append(cumulative[at_edges])
+            store.append(np.add.reduceat(level[:-1] * width, first_segment))
     return SupplyLevels(installed, inference, demand)
 
 

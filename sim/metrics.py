@@ -150,14 +150,14 @@ class _Window:
     def _area(self, levels: list[np.ndarray | None], center: int) -> float:
         """A supply level's area over the window [accelerator·s]; 0 where it is static."""
         level = levels[center]
-        return 0.0 if level is None else float(level[-1] - level[self.first])
+        return 0.0 if level is None else float(level[self.first :].sum())
 
-    def _installed_at(self, center: int, time: float) -> int:
-        """The build-out target in force just before ``time`` [-]."""
+    def _installed_at(self, center: int, time: float, *, at_or_before: bool = False) -> int:
+        """The build-out target in force just before ``time`` [-] (or at it)."""
         spec = self.result.centers[center]
         count = spec.count
         for at, installed in spec.installed_steps:
-            if at < time:
+            if at < time or (at_or_before and at == time):
                 count = installed
         return count
 
@@ -165,7 +165,7 @@ class _Window:
         """The largest build-out target in force during the window [-]."""
         spec = self.result.centers[center]
         steps = [n for at, n in spec.installed_steps if self.t0 < at < self.t1]
-        return max([self._installed_at(center, self.t0 + 1e-9 * self.length), *steps])
+        return max([self._installed_at(center, self.t0, at_or_before=True), *steps])
 
     def _facility(self, centers: Sequence[int]) -> Metrics:
         cabinets, headroom_kw, capped = 0.0, 0.0, False
@@ -196,8 +196,8 @@ class _Window:
             held = self.levels.inference[center]
             count = self.levels.installed[center]
             assert held is not None and count is not None
-            busy = busy + np.diff(held[self.first :]) / width
-            installed = np.diff(count[self.first :]) / width
+            busy = busy + held[self.first :] / width
+            installed = count[self.first :] / width
         kwh = spec.facility_power_kw(busy, installed) * width / 3600.0
         hours = ((edges[:-1] + width / 2) / 3600.0) % 24
         price = np.asarray(spec.price_by_hour)[hours.astype(int)]
@@ -285,14 +285,14 @@ def timeseries_table(result: RunResult) -> pd.DataFrame:
     for c in result.centers:
         installed_area = levels.installed[c.index]
         if installed_area is None:
-            installed: np.ndarray | int = c.count
+            installed: np.ndarray | float = float(c.count)
             inference = short = np.zeros(len(width))
         else:
             held, wanted = levels.inference[c.index], levels.inference_demand[c.index]
             assert held is not None and wanted is not None
-            installed = np.diff(installed_area) / width
-            inference = np.diff(held) / width
-            short = np.maximum(np.diff(wanted) / width - inference, 0.0)
+            installed = installed_area / width
+            inference = held / width
+            short = np.maximum(wanted / width - inference, 0.0)
         # Differences of cumulative areas carry round-off of ~1e-14: clip it, not real values.
         busy = np.clip(np.diff(result.busy_area[c.index]) / width + inference, 0.0, installed)
         queued = np.maximum(np.diff(result.queue_area[c.index]) / width, 0.0)

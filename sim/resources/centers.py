@@ -146,6 +146,6 @@ def _inference_by_hour(scenario: Scenario, city: str, center: str) -> tuple[int,
     served = False
     for load in scenario.inference:
         if load.city == city and (load.center or first_center) == center:
-            held += np.round(load.peak * np.asarray(load.profile))
+            held += np.round(load.peak_accelerators() * np.asarray(load.profile))
             served = True
     return tuple(int(h) for h in held) if served else ()

@@ -593,8 +593,19 @@ class InferenceLoad(Section):
     center: Name | None = Field(
         None, description="Center of `city` that serves it; the city's first center if omitted."
     )
-    peak: float = Field(
-        gt=0, description="Accelerators the load holds at its busiest hour of the day [-]."
+    peak: float | None = Field(
+        None,
+        gt=0,
+        description="Accelerators the load holds at its busiest hour of the day [-]; or give "
+        "`peak_rate` and `accelerator_time_per_request`.",
+    )
+    peak_rate: Annotated[PerSecond, Field(gt=0)] | None = Field(
+        None, description="Requests per second at the busiest hour [1/s], e.g. '5000/s'."
+    )
+    accelerator_time_per_request: Annotated[Seconds, Field(gt=0)] | None = Field(
+        None,
+        description="Accelerator-seconds one request takes [s]; the peak in accelerators is "
+        "peak_rate x this (Little's law).",
     )
     profile: list[Annotated[float, Field(ge=0, le=1)]] = Field(
         default_factory=lambda: [1.0] * 24,
@@ -603,6 +614,22 @@ class InferenceLoad(Section):
         description="Request rate in each hour of the day 0-23 as a fraction of the peak [-]; "
         "the load holds round(peak x fraction) accelerators in that hour. Default: flat.",
     )
+
+    @model_validator(mode="after")
+    def _one_peak(self) -> InferenceLoad:
+        by_rate = [self.peak_rate, self.accelerator_time_per_request]
+        if self.peak is not None and by_rate == [None, None]:
+            return self
+        if self.peak is None and None not in by_rate:
+            return self
+        raise ValueError("give `peak`, or both `peak_rate` and `accelerator_time_per_request`")
+
+    def peak_accelerators(self) -> float:
+        """Accelerators held at the busiest hour [-]."""
+        if self.peak is not None:
+            return self.peak
+        assert self.peak_rate is not None and self.accelerator_time_per_request is not None
+        return self.peak_rate * self.accelerator_time_per_request
 
 
 class Scheduling(Section):

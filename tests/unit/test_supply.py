@@ -184,3 +184,46 @@ def test_a_capacity_cut_lets_running_jobs_finish_and_starts_nothing_until_they_h
     scheduler.advance(12.0)
     # Busy: 6 from 0 to 10, then 3 (4 if backfilled) until 11, then 6 until 12.
     assert scheduler.busy_area == 6 * 10 + (4 if backfilled else 3) + 6
+
+
+def test_inference_peak_from_request_rate_is_littles_law():
+    """5,000 requests/s of 0.8 accelerator-seconds each hold 4,000 accelerators at the peak."""
+    load = {"name": "chat", "city": "a", "peak_rate": "5000/s"}
+    load["accelerator_time_per_request"] = "800ms"
+    load["profile"] = [0.5] * 12 + [1.0] * 12
+    (center,) = build_centers(build(one_center(8000, inference=[load])))
+    assert center.inference_by_hour == (2000,) * 12 + (4000,) * 12
+
+
+@pytest.mark.parametrize(
+    "load",
+    [
+        {"peak": 4, "peak_rate": "10/s", "accelerator_time_per_request": 1},
+        {"peak_rate": "10/s"},
+        {},
+    ],
+)
+def test_inference_needs_one_peak(load):
+    with pytest.raises(ScenarioError, match="give `peak`, or both"):
+        build(one_center(16, inference=[{"name": "chat", "city": "a", **load}]))
+
+
+def test_a_static_and_a_phased_variant_share_the_output_files(tmp_path):
+    import pandas as pd
+    import yaml
+
+    from sim.cli import main
+
+    data = one_center(8, horizon="50h")
+    phases = [{"at": 0, "count": 8}, {"at": "25h", "add": 3}]
+    data["variants"] = {
+        "static": {},
+        "phased": {"cities": {"a": {"centers": {"c": {"count": None, "phases": phases}}}}},
+    }
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert main(["run", str(path), "--quiet", "--out", str(tmp_path / "out")]) == 0
+    series = pd.read_parquet(tmp_path / "out" / "timeseries.parquet")
+    phased = series[series.variant == "phased"]
+    assert phased.accelerators.iloc[0] == 8 and phased.accelerators.iloc[-1] == 11
+    assert series[series.variant == "static"].accelerators.eq(8).all()

@@ -28,3 +28,25 @@ def test_scenario_validates_and_runs_briefly(path):
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
 def test_scenario_cites_its_sources(path):
     assert "DOMAIN.md" in path.read_text(encoding="utf-8")
+
+
+def test_growth_scenario_runs_its_three_years_and_reports_the_crossings():
+    """Beijing's installed mean over the window [30 d, 1095 d) is its phase plan integrated
+    (its retirement leaves far more than is busy, so nothing drains)."""
+    from sim.summary import run_replications
+
+    path = Path(__file__).parents[2] / "scenarios" / "growth-2025-2027.yaml"
+    summary = run_replications(load_scenario(path), replications=1)
+    periods = summary["periods"]["base"]
+    assert len(periods["start_s"]) == 36  # 30-day periods of the 1,065-day window
+    assert set(periods["wait_p95_first_above_1d_s"]) == {"beijing", "shenzhen", "shanghai"}
+    steps = [(30, 117857), (270, 160714), (540, 410714), (700, 390714), (900, 714286)]
+    ends = [t for t, _ in steps[1:]] + [1095]
+    expected = sum(n * (end - t) for (t, n), end in zip(steps, ends, strict=True)) / 1065
+    beijing = summary["variants"]["base"]["cities"]["beijing"]
+    assert beijing["installed_accelerators_mean"] == pytest.approx(expected, rel=1e-9)
+    shanghai = summary["variants"]["base"]["cities"]["shanghai"]
+    assert shanghai["accelerators"] == 1000 * 40 // 6.5 * 8
+    assert shanghai["power_headroom_mw"] == pytest.approx(60 - 6153 * 6.5 * 1.25 / 1000)
+    shenzhen = summary["variants"]["base"]["cities"]["shenzhen"]
+    assert shenzhen["inference_served_h"] > 0.99 * shenzhen["inference_demand_h"]

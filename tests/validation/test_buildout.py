@@ -166,3 +166,23 @@ def test_a_static_center_schedules_no_capacity_events():
     scenario = build(one_center(6))
     run = _Run(scenario, build_centers(scenario), generate_demand(scenario, run_seed(1)))
     assert run.capacity_changes == {}
+
+
+def test_dispatch_sees_the_capacity_inference_leaves():
+    """On-demand dispatch from a city whose center inference fills from 08:00 to 20:00 sends
+    most jobs away at those hours and keeps them at home otherwise (ties stay home)."""
+    profile = [0.0] * 8 + [1.0] * 12 + [0.0] * 4
+    data = one_center(
+        100,
+        rate="40/h",
+        horizon="10d",
+        inference=[{"name": "chat", "city": "a", "peak": 95, "profile": profile}],
+    )
+    data["cities"]["b"] = {"centers": {"d": {"accelerator": "a100", "count": 100}}}
+    data["network"] = [{"between": ["a", "b"], "latency": "1ms", "bandwidth": "100Gbps"}]
+    data["dispatch"] = "on-demand"
+    result = simulate(build(data), 4)
+    hour = result.demand.arrival // HOUR % 24
+    moved = result.center == 1
+    assert moved[(hour >= 9) & (hour < 20)].mean() > 0.5
+    assert moved[(hour < 8) | (hour >= 21)].mean() < 0.1

@@ -59,8 +59,19 @@ def check_accelerators_known(scenario: schema.Scenario) -> Found:
                     )
                 )
             elif max(count for _, count in center.installed(spec)) < 1:
-                key = "pflops" if center.pflops is not None else "cabinets"
-                problems.append(((*loc, key), "holds less than one accelerator (one server)"))
+                if center.pflops is not None:
+                    problems.append(
+                        ((*loc, "pflops"), f"{center.pflops} PFLOPS is less than one accelerator")
+                    )
+                else:
+                    server_kw = center.server_model(spec.watts).kw
+                    problems.append(
+                        (
+                            (*loc, "cabinets"),
+                            f"{center.cabinets} cabinets of {center.kw_per_cabinet:g} kW hold "
+                            f"less than one server ({server_kw:g} kW)",
+                        )
+                    )
     return problems
 
 

@@ -81,7 +81,7 @@ def test_cabinets_used_and_power_headroom_are_reported():
         ),
         (
             "{accelerator: a100, cabinets: 1}",
-            "cities.a.centers.c1.cabinets: holds less than one accelerator (one server)",
+            "cities.a.centers.c1.cabinets: 1 cabinets of 2.5 kW hold less than one server (6.5 kW)",
         ),
         (
             "{accelerator: a100, phases: [{at: 1d, count: 16}]}",

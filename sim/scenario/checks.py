@@ -123,7 +123,7 @@ def check_sizes_fit(scenario: schema.Scenario) -> Found:
     problems: Found = []
     for index, workload in enumerate(scenario.workload):
         largest = class_size_bound(workload)
-        for origin in workload.origin:
+        for origin in workload.possible_origins():
             if origin not in capacity:
                 continue
             reachable = (

@@ -431,6 +431,13 @@ class WorkloadClass(Section):
         "only in cities whose link round trip from its origin fits. None: no limit.",
     )
 
+    def possible_origins(self) -> list[str]:
+        """Every city a job may come from: the `origin` mix and the cities of trace clusters."""
+        cities = list(self.origin)
+        if isinstance(self.arrival, TraceArrival):
+            cities += [city for city in self.arrival.clusters.values() if city not in cities]
+        return cities
+
     def origin_weights(self) -> dict[str, float]:
         """The origin as {city: probability}."""
         total = sum(self.origin.values())

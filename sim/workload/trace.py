@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,7 +108,9 @@ def _seconds_since_first(raw: object, file: str) -> np.ndarray:
     if numeric.notna().all():
         seconds = numeric.to_numpy(dtype=float)
     else:
-        stamps = pd.to_datetime(series, errors="coerce")
+        with warnings.catch_warnings():  # mixed formats fall back to dateutil: still correct
+            warnings.simplefilter("ignore", UserWarning)
+            stamps = pd.to_datetime(series, errors="coerce")
         bad = stamps.isna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])

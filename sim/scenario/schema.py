@@ -570,7 +570,7 @@ class BurstyArrival(RateModel):
     kind: Literal["bursty"]
     cv: float = Field(
         ge=1,
-        le=1000,
+        le=100,
         description="Coefficient of variation of the time between arrivals [-]; 1 is Poisson, "
         "Philly's trace has ~15 (DOMAIN.md). `capsim fit` measures it from a trace.",
     )

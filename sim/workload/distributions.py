@@ -190,8 +190,6 @@ class Hyperexponential:
     @classmethod
     def with_cv(cls, cv: float) -> Hyperexponential:
         p = (1.0 + math.sqrt((cv * cv - 1.0) / (cv * cv + 1.0))) / 2.0
-        if p >= 1.0:  # cv == 1: plain exponential
-            return cls(1.0, 1.0, 1.0)
         return cls(p, 1.0 / (2.0 * p), 1.0 / (2.0 * (1.0 - p)))
 
     @property

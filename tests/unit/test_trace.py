@@ -85,15 +85,20 @@ def _replay_class(arrival: dict) -> dict:
     return {"name": "philly", "origin": "beijing", "arrival": base | arrival}
 
 
-def _problems(tmp_path: Path, old: str, new: str) -> list[str]:
+def _edited_replay(tmp_path: Path, old: str, new: str) -> Path:
+    """The shipped replay scenario with ``old`` replaced, beside a copy of its data."""
     text = REPLAY.read_text(encoding="utf-8").replace(old, new)
     assert text != REPLAY.read_text(encoding="utf-8")
     (tmp_path / "data").mkdir(exist_ok=True)
     shutil.copy(EXCERPT, tmp_path / "data")
     path = tmp_path / "s.yaml"
     path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _problems(tmp_path: Path, old: str, new: str) -> list[str]:
     with pytest.raises(ScenarioError) as caught:
-        load_scenario(path)
+        load_scenario(_edited_replay(tmp_path, old, new))
     return [str(problem) for problem in caught.value.problems]
 
 
@@ -142,3 +147,12 @@ def test_a_missing_trace_exits_2_without_traceback(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "workload[0].arrival.path: trace file" in err and "does not exist" in err
     assert "Traceback" not in err
+
+
+def test_numeric_cluster_ids_map_like_strings(tmp_path):
+    mapping = "6c71a0: shenzhen, 103959: shenzhen"  # YAML reads 103959 as a number
+    scenario = load_scenario(_edited_replay(tmp_path, "6c71a0: shenzhen", mapping))
+    demand = generate_demand(scenario, run_seed(1))
+    shenzhen = list(scenario.cities).index("shenzhen")
+    trace = pd.read_csv(EXCERPT, dtype={"cluster": str})
+    assert np.sum(demand.origin == shenzhen) == trace["cluster"].isin(["6c71a0", "103959"]).sum()

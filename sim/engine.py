@@ -195,7 +195,7 @@ def _dispatch_context(
     cities = list(scenario.cities)
     allowed: dict[tuple[int, int], list[int]] = {}
     for index, workload in enumerate(scenario.workload):
-        for origin in workload.origin:
+        for origin in workload.possible_origins():
             reachable = set(scenario.reachable_cities(origin, workload.max_latency))
             # Centers of the origin city first, so ties keep a job at home.
             ordered = sorted(centers, key=lambda c: c.city != origin)

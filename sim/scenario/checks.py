@@ -18,6 +18,7 @@ from sim.scenario import schema
 from sim.scenario.errors import Loc
 from sim.units import parse_duration
 from sim.workload.arrivals import expected_arrivals
+from sim.workload.trace import Trace, TraceError, read_trace
 
 MAX_EXPECTED_JOBS = 50_000_000
 """More expected arrivals per replication than this is almost surely a unit mistake."""
@@ -32,6 +33,8 @@ def run_all(scenario: schema.Scenario) -> Found:
         check_accelerators_known,
         check_class_names_unique,
         check_origins_known,
+        check_job_shape_given,
+        check_trace_clusters,
         check_policies_known,
         check_links,
         check_sizes_fit,
@@ -119,8 +122,8 @@ def check_sizes_fit(scenario: schema.Scenario) -> Found:
         return []
     problems: Found = []
     for index, workload in enumerate(scenario.workload):
-        largest = size_upper_bound(workload.size)
-        for origin in workload.origin:
+        largest = class_size_bound(workload)
+        for origin in workload.possible_origins():
             if origin not in capacity:
                 continue
             reachable = (
@@ -162,10 +165,17 @@ def check_demand_bounded(scenario: schema.Scenario) -> Found:
     problems: Found = []
     total = 0.0
     for index, workload in enumerate(scenario.workload):
-        expected = expected_arrivals(workload.arrival, scenario.run.horizon)
+        arrival = workload.arrival
+        if isinstance(arrival, schema.TraceArrival) and arrival._jobs is None:
+            continue  # unreadable; reported by load_traces
+        expected = expected_arrivals(arrival, scenario.run.horizon)
         if not math.isfinite(expected):
             problems.append(
-                (("workload", index, "arrival"), "the mean time between arrivals must be > 0")
+                (
+                    ("workload", index, "arrival"),
+                    "the expected number of arrivals is infinite (a mean time between arrivals "
+                    "of 0, or a growth that explodes over the horizon)",
+                )
             )
         total += expected
     if math.isfinite(total) and total > MAX_EXPECTED_JOBS:
@@ -177,6 +187,56 @@ def check_demand_bounded(scenario: schema.Scenario) -> Found:
             )
         )
     return problems
+
+
+def check_job_shape_given(scenario: schema.Scenario) -> Found:
+    """Each class needs a size and a duration: its own, or from its trace, not both."""
+    problems: Found = []
+    for index, workload in enumerate(scenario.workload):
+        arrival = workload.arrival
+        columns = arrival.columns if isinstance(arrival, schema.TraceArrival) else None
+        for key in ("size", "duration"):
+            from_trace = columns is not None and getattr(columns, key) is not None
+            given = getattr(workload, key) is not None
+            if given == from_trace:
+                message = (
+                    f"the trace gives each job's {key} (`arrival.columns.{key}`); remove `{key}` "
+                    "or that column"
+                    if given
+                    else f"required key is missing (only a trace arrival with `columns.{key}` "
+                    "may omit it)"
+                )
+                problems.append((("workload", index, key), message))
+    return problems
+
+
+def check_trace_clusters(scenario: schema.Scenario) -> Found:
+    problems: Found = []
+    for index, workload in enumerate(scenario.workload):
+        arrival = workload.arrival
+        if not isinstance(arrival, schema.TraceArrival) or not arrival.clusters:
+            continue
+        loc: Loc = ("workload", index, "arrival", "clusters")
+        if arrival.columns.cluster is None:
+            problems.append((loc, "mapping clusters to cities needs `columns.cluster`"))
+        for cluster, city in arrival.clusters.items():
+            if city not in scenario.cities:
+                problems.append(
+                    ((*loc, cluster), f"unknown city {city!r}; valid: {', '.join(scenario.cities)}")
+                )
+    return problems
+
+
+def class_size_bound(workload: schema.WorkloadClass) -> float:
+    """The largest job size [accelerators] a class can produce (0 if it has none)."""
+    arrival = workload.arrival
+    if isinstance(arrival, schema.TraceArrival) and isinstance(arrival._jobs, Trace):
+        trace_sizes = arrival._jobs.size
+        if trace_sizes is not None:
+            return float(trace_sizes.max())
+    if workload.size is None:
+        return 0.0
+    return size_upper_bound(workload.size)
 
 
 def size_upper_bound(spec: object) -> float:
@@ -195,6 +255,20 @@ def size_upper_bound(spec: object) -> float:
 
 
 # --- sample files -------------------------------------------------------------------------
+
+
+def load_traces(scenario: schema.Scenario, base_dir: Path) -> Found:
+    """Read the file of every trace arrival, relative to ``base_dir``, into the spec."""
+    problems: Found = []
+    for index, workload in enumerate(scenario.workload):
+        arrival = workload.arrival
+        if not isinstance(arrival, schema.TraceArrival):
+            continue
+        try:
+            arrival._jobs = read_trace(base_dir / arrival.path, arrival.columns)
+        except TraceError as error:
+            problems.append((("workload", index, "arrival", *error.key), str(error)))
+    return problems
 
 
 def load_sample_files(scenario: schema.Scenario, base_dir: Path) -> tuple[schema.Scenario, Found]:

@@ -18,6 +18,7 @@ A scenario is a YAML file. Unknown keys are errors. Quantities take human units:
 
 - durations: a number of seconds, or `90s`, `15min`, `6h`, `30d`, `2w`, `1y` (365 d);
 - rates: a number per second, or `200/d`, `12/h`, `3/2h`;
+- growth: a fraction per year, or `60%/y`, `5%/30d` (compounding);
 - capacity: `count` accelerators, or `pflops` (1 P = 1 PFLOPS dense FP16/BF16).
 
 Distributions are chosen by `kind`. Durations may use every kind; job sizes (whole

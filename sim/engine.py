@@ -60,7 +60,10 @@ class RunResult:
     demand: Demand
     """The jobs that arrived, in arrival order."""
     center: np.ndarray
-    """Index of the center each job was dispatched to [-]."""
+    """Index of the center (pool) each job was dispatched to [-]."""
+    duration: np.ndarray
+    """Run time of each job [s] at the pool it was dispatched to (its class's duration, or its
+    work at that pool's speed); NaN if it was never dispatched."""
     start: np.ndarray
     """Start time of each job [s]; NaN if it had not started by the horizon."""
     ready: np.ndarray
@@ -78,7 +81,7 @@ class RunResult:
     @property
     def end(self) -> np.ndarray:
         """End time of each job [s]; NaN if not started. May lie beyond the horizon."""
-        return self.start + self.demand.duration
+        return self.start + self.duration
 
     @property
     def jobs(self) -> int:
@@ -125,6 +128,7 @@ def simulate(
         classes=tuple(w.name for w in scenario.workload),
         demand=demand,
         center=np.asarray(run.center_of, dtype=np.int16),
+        duration=np.asarray(run.duration, dtype=np.float64),
         start=np.asarray(run.start_time, dtype=np.float64),
         ready=np.asarray(run.ready, dtype=np.float64),
         edges=run.edges,
@@ -186,6 +190,8 @@ def _dispatch_context(
             index=c.index,
             city=c.city_index,
             capacity=c.count,
+            peak_flops=c.tflops * 1e12,
+            accelerator=c.accelerator,
             kwh_per_accelerator_s=c.facility_kw_per_busy / 3600.0,
             price_by_hour=c.price_by_hour,
             carbon_intensity=c.carbon_intensity,
@@ -194,19 +200,31 @@ def _dispatch_context(
     ]
     cities = list(scenario.cities)
     allowed: dict[tuple[int, int], list[int]] = {}
+    local: dict[tuple[int, int], list[int]] = {}
     for index, workload in enumerate(scenario.workload):
+        kinds = workload.accelerators
         for origin in workload.origin:
             reachable = set(scenario.reachable_cities(origin, workload.max_latency))
             # Centers of the origin city first, so ties keep a job at home.
             ordered = sorted(centers, key=lambda c: c.city != origin)
-            allowed[index, cities.index(origin)] = [c.index for c in ordered if c.city in reachable]
+            key = (index, cities.index(origin))
+            allowed[key] = [
+                c.index
+                for c in ordered
+                if c.city in reachable and (kinds is None or c.accelerator in kinds)
+            ]
+            local[key] = [c for c in allowed[key] if centers[c].city == origin]
+    capacity = [c.count for c in centers]
+    work = demand.work.tolist() if np.isfinite(demand.work).any() else None
     return DispatchContext(
         centers=views,
         schedulers=schedulers,
         jobs=jobs,
         origin=demand.origin.tolist(),
         dataset=demand.dataset.tolist(),
-        candidates=_Candidates(allowed, demand, [c.count for c in centers]),
+        work=work,
+        candidates=_Candidates(allowed, demand, capacity),
+        local_candidates=_Candidates(local, demand, capacity),
         links=links,
         start_within=scenario.dispatch_options.start_within,
         spill_after=scenario.dispatch_options.spill_after,
@@ -214,7 +232,8 @@ def _dispatch_context(
 
 
 class _Candidates(Sequence[list[int]]):
-    """Per job, the centers it may run at: allowed for its class and origin, big enough."""
+    """Per job, the centers it may run at: allowed for its class and origin (reachable, of an
+    accelerator type it accepts), big enough."""
 
     def __init__(
         self, allowed: dict[tuple[int, int], list[int]], demand: Demand, capacity: list[int]
@@ -267,6 +286,11 @@ class _Run:
         self.origin: list[int] = demand.origin.tolist()
         self.size: list[int] = demand.size.tolist()
         self.duration: list[float] = demand.duration.tolist()
+        """Run time of each job [s]; for work given in FLOP, set when the job is dispatched."""
+        self.work: list[float] | None = (
+            demand.work.tolist() if np.isfinite(demand.work).any() else None
+        )
+        self.peak_flops = [c.tflops * 1e12 for c in centers]
         priorities = np.array([w.priority for w in scenario.workload], dtype=np.int64)
         jobs = JobTable(
             size=self.size,
@@ -292,6 +316,10 @@ class _Run:
         self._on_finish = self._finish
         static = self.dispatcher.static_choice(demand.origin, demand.size)
         self.center_of: list[int] = [-1] * self.n if static is None else static.tolist()
+        if static is not None and self.work is not None:
+            peak = np.array(self.peak_flops)[static]
+            durations = np.where(np.isnan(demand.work), demand.duration, demand.work / peak)
+            self.duration[:] = durations.tolist()  # in place: the schedulers share the list
         self.edges = bin_edges(self.horizon, scenario.run.warmup, scenario.run.timeseries_step)
         shape = (len(centers), len(self.edges))
         self.busy_area = np.zeros(shape)
@@ -365,6 +393,10 @@ class _Run:
         """Choose the job's center; send its data there first if it is in another city."""
         center = self.dispatcher.choose(job, now)
         self.center_of[job] = center
+        if self.work is not None:
+            work = self.work[job]
+            if work == work:  # not NaN: the class gives work, the run time follows the pool
+                self.duration[job] = work / self.peak_flops[center]
         origin, city = self.origin[job], self.city_of[center]
         link = self.links[origin][city]
         if link is None:

@@ -66,13 +66,22 @@ def run_metrics(result: RunResult) -> dict[str, object]:
         metrics: dict[str, object] = dict(
             window.capacity_side(members) | window.job_side(result.demand.origin == city_index)
         )
+        pools = _pools_by_center(result, members)
         metrics["centers"] = {
-            result.centers[c].name: window.capacity_side([c]) | window.job_side(result.center == c)
-            for c in members
+            name: window.capacity_side(group) | window.job_side(np.isin(result.center, group))
+            for name, group in pools.items()
         }
         cities[city] = metrics
     overall = window.capacity_side(all_centers) | window.job_side(np.ones(result.jobs, dtype=bool))
     return {"overall": overall, "cities": cities}
+
+
+def _pools_by_center(result: RunResult, members: Sequence[int]) -> dict[str, list[int]]:
+    """The engine-level centers (one per pool) of each named center among ``members``."""
+    groups: dict[str, list[int]] = {}
+    for index in members:
+        groups.setdefault(result.centers[index].name, []).append(index)
+    return groups
 
 
 class _Window:
@@ -140,7 +149,7 @@ class _Window:
         arrived = mask & self.arrived_in
         completed = mask & self.completed_in & self.arrived_in
         waits = self.wait[arrived]
-        run_time = self.result.demand.duration[completed]
+        run_time = self.result.duration[completed]
         turnaround = self.end[completed] - self.arrival[completed]
         slowdown = np.maximum(1.0, turnaround / np.maximum(run_time, SLOWDOWN_THRESHOLD_S))
         p50, p95, p99 = np.percentile(waits, [50, 95, 99]) if len(waits) else (np.nan,) * 3
@@ -188,6 +197,7 @@ def jobs_table(result: RunResult) -> pd.DataFrame:
     d = result.demand
     center_names = np.array([c.name for c in result.centers] + ["(none)"])
     center_cities = np.array([c.city for c in result.centers] + ["(none)"])
+    accelerators = np.array([c.accelerator for c in result.centers] + ["(none)"])
     center = np.where(result.center >= 0, result.center, len(result.centers))
     return pd.DataFrame(
         {
@@ -202,36 +212,46 @@ def jobs_table(result: RunResult) -> pd.DataFrame:
             "ready_s": result.ready,
             "start_s": result.start,
             "end_s": result.end,
-            "duration_s": d.duration,
+            "duration_s": result.duration,
             "wait_s": result.start - d.arrival,
+            "accelerator": pd.Categorical(accelerators[center]),
         }
     )
 
 
 def timeseries_table(result: RunResult) -> pd.DataFrame:
-    """Per center and time-series bin: mean busy accelerators, utilisation and queue length."""
+    """Per center and time-series bin: mean busy accelerators, utilisation and queue length.
+
+    A center with several pools is one row per bin, the sum of its pools; its `queue_len_max`
+    is the sum of its pools' maxima (an upper bound on the center's).
+    """
     frames = []
     width = np.diff(result.edges)
-    for c in result.centers:
-        # Differences of cumulative areas carry round-off of ~1e-14: clip it, not real values.
-        busy = np.clip(np.diff(result.busy_area[c.index]) / width, 0.0, c.count)
-        queued = np.maximum(np.diff(result.queue_area[c.index]) / width, 0.0)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "replication": result.replication,
-                    "city": c.city,
-                    "center": c.name,
-                    "t_start_s": result.edges[:-1],
-                    "t_end_s": result.edges[1:],
-                    "busy_mean": busy,
-                    "accelerators": c.count,
-                    "utilisation": busy / c.count,
-                    "queue_len_mean": queued,
-                    "queue_len_max": result.queue_max[c.index],
-                }
+    for city_index, city in enumerate(result.cities):
+        members = [c.index for c in result.centers if c.city_index == city_index]
+        for name, pools in _pools_by_center(result, members).items():
+            count = sum(result.centers[c].count for c in pools)
+            busy_area = result.busy_area[pools].sum(axis=0)
+            queue_area = result.queue_area[pools].sum(axis=0)
+            # Differences of cumulative areas carry round-off of ~1e-14: clip it, not real values.
+            busy = np.clip(np.diff(busy_area) / width, 0.0, count)
+            queued = np.maximum(np.diff(queue_area) / width, 0.0)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "replication": result.replication,
+                        "city": city,
+                        "center": name,
+                        "t_start_s": result.edges[:-1],
+                        "t_end_s": result.edges[1:],
+                        "busy_mean": busy,
+                        "accelerators": count,
+                        "utilisation": busy / count,
+                        "queue_len_mean": queued,
+                        "queue_len_max": result.queue_max[pools].sum(axis=0),
+                    }
+                )
             )
-        )
     table = pd.concat(frames, ignore_index=True)
     for column in ("city", "center"):
         table[column] = table[column].astype("category")

@@ -16,9 +16,11 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     PositiveInt,
     PrivateAttr,
+    Tag,
     WithJsonSchema,
     model_validator,
 )
@@ -29,6 +31,7 @@ from sim.units import (
     parse_bandwidth,
     parse_data_size,
     parse_duration,
+    parse_flops,
     parse_rate,
 )
 
@@ -72,6 +75,17 @@ BitsPerSecond = Annotated[
         {
             "anyOf": [{"type": "number"}, {"type": "string"}],
             "description": "Bandwidth: bits per second or a string such as '100Gbps'.",
+        }
+    ),
+]
+Amount = Annotated[
+    float,
+    BeforeValidator(parse_flops),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "number"}, {"type": "string"}],
+            "description": "An amount: a number such as 7e9 (parameters, tokens), or work with a "
+            "unit, e.g. '4.2e22 FLOP', '42 ZFLOP'.",
         }
     ),
 ]
@@ -226,6 +240,65 @@ class EmpiricalSize(Empirical[PositiveInt]):
     """Resampled observed job sizes [accelerators]."""
 
 
+class FixedAmount(Fixed[Annotated[Amount, Field(gt=0)]]):
+    """Every job has the same amount."""
+
+
+class UniformAmount(Uniform[Annotated[Amount, Field(gt=0)]]):
+    """Uniform between `low` and `high`."""
+
+
+class ChoiceAmount(Choice[Annotated[Amount, Field(gt=0)]]):
+    """One of a few amounts, with weights (e.g. a mix of 7e9, 70e9 and 400e9 parameters)."""
+
+
+class LognormalAmount(Section):
+    """Lognormal given by its median and the sigma of the log."""
+
+    kind: Literal["lognormal"]
+    median: Annotated[Amount, Field(gt=0)] = Field(description="Median [as the amount].")
+    sigma: float = Field(ge=0, le=10, description="Standard deviation of the log [-].")
+
+
+def _scalar_as_fixed(value: object) -> object:
+    """A bare number (or numeric string) stands for a fixed distribution of that value."""
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        return {"kind": "fixed", "value": value}
+    return value
+
+
+AmountDistribution = Annotated[
+    FixedAmount | UniformAmount | ChoiceAmount | LognormalAmount,
+    Field(discriminator="kind"),
+    BeforeValidator(_scalar_as_fixed),
+]
+
+
+class ModelWork(Section):
+    """Training work of a dense model: FLOP = 6 × parameters × tokens (DOMAIN.md)."""
+
+    params: AmountDistribution = Field(
+        description="Model parameters [-]: a number (7e9) or a distribution, e.g. "
+        "{kind: choice, values: [7e9, 70e9, 400e9]}."
+    )
+    tokens: AmountDistribution = Field(
+        description="Training tokens [-]: a number (1e12) or a distribution."
+    )
+
+
+def _work_kind(value: object) -> str:
+    if isinstance(value, dict):
+        return "model" if "params" in value or "tokens" in value else "flop"
+    return "model" if isinstance(value, ModelWork) else "flop"
+
+
+Work = Annotated[
+    Annotated[ModelWork, Tag("model")] | Annotated[AmountDistribution, Tag("flop")],
+    Discriminator(_work_kind),
+    BeforeValidator(_scalar_as_fixed),
+]
+
+
 DurationDistribution = Annotated[
     FixedDuration
     | ExponentialDuration
@@ -287,8 +360,16 @@ class Accelerator(Section):
     )
 
 
-class Center(Section):
-    """A compute center: one pool of identical accelerators."""
+def _capacity_count(count: int | None, pflops: float | None, tflops: float) -> int:
+    """Accelerators given as a `count`, or as `pflops` at ``tflops`` per accelerator."""
+    if count is not None:
+        return count
+    assert pflops is not None
+    return round(pflops * 1000.0 / tflops)
+
+
+class Pool(Section):
+    """A pool of identical accelerators in a center; a job runs within one pool."""
 
     accelerator: str = Field(
         description="Accelerator type: a catalogue name or one declared in `accelerators`."
@@ -297,8 +378,44 @@ class Center(Section):
     pflops: float | None = Field(
         None,
         gt=0,
+        description="Capacity as peak compute [PFLOPS], instead of `count`; converted to the "
+        "nearest whole number of accelerators.",
+    )
+
+    @model_validator(mode="after")
+    def _one_capacity(self) -> Pool:
+        if (self.count is None) == (self.pflops is None):
+            raise ValueError("give exactly one of `count` or `pflops`")
+        return self
+
+    def accelerator_count(self, tflops: float) -> int:
+        """Accelerators in the pool, given the accelerator's peak [TFLOPS]."""
+        return _capacity_count(self.count, self.pflops, tflops)
+
+
+class Center(Section):
+    """A compute center: one pool of identical accelerators (`accelerator` and `count` or
+    `pflops`), or several `pools` of different types."""
+
+    accelerator: str | None = Field(
+        None,
+        description="Accelerator type: a catalogue name or one declared in `accelerators` "
+        "(required unless `pools` is given).",
+    )
+    count: PositiveInt | None = Field(None, description="Number of accelerators [-].")
+    pflops: float | None = Field(
+        None,
+        gt=0,
         description="Capacity as peak compute [PFLOPS] ('P'), instead of `count`; converted to the "
         "nearest whole number of accelerators.",
+    )
+    pools: list[Pool] | None = Field(
+        None,
+        min_length=1,
+        description="Several pools of different accelerator types, instead of `accelerator` and "
+        "`count`, e.g. [{accelerator: h800, count: 8000}, {accelerator: ascend-910b, count: "
+        "20000}]. A job runs (gang-scheduled) within one pool; each pool is scheduled as its own "
+        "queue, and metrics report the center as the sum of its pools.",
     )
     pue: float = Field(
         1.3,
@@ -319,16 +436,28 @@ class Center(Section):
 
     @model_validator(mode="after")
     def _one_capacity(self) -> Center:
+        if self.pools is not None:
+            given = [
+                key for key in ("accelerator", "count", "pflops") if getattr(self, key) is not None
+            ]
+            if given:
+                raise ValueError(f"give `pools` or `{given[0]}`, not both")
+            types = [pool.accelerator for pool in self.pools]
+            if len(set(types)) < len(types):
+                raise ValueError("each pool of a center must have a different accelerator type")
+            return self
+        if self.accelerator is None:
+            raise ValueError("give `accelerator` (with `count` or `pflops`) or `pools`")
         if (self.count is None) == (self.pflops is None):
             raise ValueError("give exactly one of `count` or `pflops`")
         return self
 
-    def accelerator_count(self, tflops: float) -> int:
-        """Accelerators in the center, given the accelerator's peak [TFLOPS]."""
-        if self.count is not None:
-            return self.count
-        assert self.pflops is not None
-        return round(self.pflops * 1000.0 / tflops)
+    def pool_list(self) -> list[Pool]:
+        """The center's pools: its `pools`, or the one pool its `accelerator` describes."""
+        if self.pools is not None:
+            return self.pools
+        assert self.accelerator is not None
+        return [Pool(accelerator=self.accelerator, count=self.count, pflops=self.pflops)]
 
 
 class City(Section):
@@ -406,7 +535,22 @@ class WorkloadClass(Section):
     )
     arrival: Arrival = Field(description="Arrival process.")
     size: SizeDistribution = Field(description="Accelerators per job [-] (gang-scheduled).")
-    duration: DurationDistribution = Field(description="Run time of a job [s].")
+    duration: DurationDistribution | None = Field(
+        None, description="Run time of a job [s]. Give exactly one of `duration` and `work`."
+    )
+    work: Work | None = Field(
+        None,
+        description="Work of a job, instead of `duration`: FLOP (a number, '4.2e22 FLOP' or a "
+        "distribution) or {params, tokens} for FLOP = 6 × params × tokens. The run time on the "
+        "pool a job is dispatched to is FLOP / (accelerators × peak FLOPS × `mfu`) [FLOP].",
+    )
+    mfu: float = Field(
+        0.4,
+        gt=0,
+        le=1,
+        description="Model FLOPS utilisation: achieved / peak compute, for `work` [-]; "
+        "DOMAIN.md: typically 0.3-0.55 for large dense training.",
+    )
     priority: int = Field(
         0, description="Priority for the `priority` local policy: higher runs first [-]."
     )
@@ -415,11 +559,22 @@ class WorkloadClass(Section):
         description="Data a job must move before it can run outside its origin city [bytes], "
         "e.g. '20TB'.",
     )
+    accelerators: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="Accelerator types the class may run on, e.g. [h800, h100]; None: any.",
+    )
     max_latency: Annotated[Seconds, Field(ge=0)] | None = Field(
         None,
         description="Round-trip latency budget [s] (inference, interactive work): the job may run "
         "only in cities whose link round trip from its origin fits. None: no limit.",
     )
+
+    @model_validator(mode="after")
+    def _duration_or_work(self) -> WorkloadClass:
+        if (self.duration is None) == (self.work is None):
+            raise ValueError("give exactly one of `duration` (run time) or `work` (FLOP)")
+        return self
 
     def origin_weights(self) -> dict[str, float]:
         """The origin as {city: probability}."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import ModelWork, Scenario, WorkloadClass
 from sim.streams import stream
 from sim.workload.arrivals import interarrival_distribution, renewal_times
 from sim.workload.distributions import from_spec
@@ -29,7 +29,11 @@ class Demand:
     size: np.ndarray
     """Accelerators the job holds [-]."""
     duration: np.ndarray
-    """Run time [s]."""
+    """Run time [s] of classes that give a duration; NaN for classes that give work."""
+    work: np.ndarray
+    """Work per accelerator at peak compute: FLOP / (accelerators × MFU) [FLOP] of classes that
+    give work; NaN for those that give a duration. The run time on a pool is this divided by
+    the pool's peak FLOPS per accelerator."""
     dataset: np.ndarray
     """Bytes the job must move to run outside its origin city [bytes]."""
 
@@ -63,12 +67,29 @@ def generate_demand(scenario: Scenario, seed: np.random.SeedSequence) -> Demand:
             .sample(stream(seed, workload.name, "sizes"), n)
             .astype(np.int64)
         )
-        columns["duration"].append(
-            from_spec(workload.duration)
-            .sample(stream(seed, workload.name, "durations"), n)
-            .astype(np.float64)
-        )
+        sizes = columns["size"][-1]
+        if workload.duration is not None:
+            columns["duration"].append(
+                from_spec(workload.duration)
+                .sample(stream(seed, workload.name, "durations"), n)
+                .astype(np.float64)
+            )
+            columns["work"].append(np.full(n, np.nan))
+        else:
+            flop = _flop(workload, seed, n)
+            columns["duration"].append(np.full(n, np.nan))
+            columns["work"].append(flop / (sizes * workload.mfu))
         columns["dataset"].append(np.full(n, workload.dataset))
     merged = {name: np.concatenate(parts) for name, parts in columns.items()}
     order = np.argsort(merged["arrival"], kind="stable")
     return Demand(**{name: column[order] for name, column in merged.items()})
+
+
+def _flop(workload: WorkloadClass, seed: np.random.SeedSequence, n: int) -> np.ndarray:
+    """Training work of ``n`` jobs [FLOP]: given, or 6 × parameters × tokens (DOMAIN.md)."""
+    work = workload.work
+    if isinstance(work, ModelWork):
+        params = from_spec(work.params).sample(stream(seed, workload.name, "params"), n)
+        tokens = from_spec(work.tokens).sample(stream(seed, workload.name, "tokens"), n)
+        return 6.0 * np.asarray(params, dtype=np.float64) * tokens
+    return np.asarray(from_spec(work).sample(stream(seed, workload.name, "work"), n), np.float64)

@@ -32,6 +32,7 @@ from sim.policies import (
     local_policy,
 )
 from sim.resources import CenterSpec, build_centers
+from sim.resources.failures import FailureLog, Failures
 from sim.resources.transfers import Schedule, SharedLink
 from sim.scenario.schema import Scenario
 from sim.streams import run_seed
@@ -62,8 +63,14 @@ class RunResult:
     center: np.ndarray
     """Index of the center (pool) each job was dispatched to [-]."""
     duration: np.ndarray
-    """Run time of each job [s] at the pool it was dispatched to (its class's duration, or its
-    work at that pool's speed); NaN if it was never dispatched."""
+    """Useful run time of each job [s] at the pool it was dispatched to (its class's duration,
+    or its work at that pool's speed); NaN if it was never dispatched."""
+    lost: np.ndarray
+    """Time each job lost to failures [s]: work since its last checkpoint, and restarts."""
+    interruptions: np.ndarray
+    """Failures each job suffered [-]."""
+    failures: FailureLog
+    """Every failure of the run (empty when failures are off)."""
     start: np.ndarray
     """Start time of each job [s]; NaN if it had not started by the horizon."""
     ready: np.ndarray
@@ -81,7 +88,7 @@ class RunResult:
     @property
     def end(self) -> np.ndarray:
         """End time of each job [s]; NaN if not started. May lie beyond the horizon."""
-        return self.start + self.duration
+        return self.start + self.duration + self.lost
 
     @property
     def jobs(self) -> int:
@@ -115,8 +122,13 @@ def simulate(
     """
     sequence = run_seed(seed, replication)
     demand = generate_demand(scenario, sequence)
-    run = _Run(scenario, build_centers(scenario), demand)
+    centers = build_centers(scenario)
+    failures = _failures(scenario, centers, demand, sequence)
+    run = _Run(scenario, centers, demand, failures)
     run.execute(progress)
+    n = len(demand)
+    lost = np.zeros(n) if failures is None else np.array(failures.lost)
+    interruptions = np.zeros(n) if failures is None else np.array(failures.interruptions)
     return RunResult(
         scenario=scenario.name,
         seed=int(sequence.entropy),  # type: ignore[arg-type]
@@ -129,12 +141,36 @@ def simulate(
         demand=demand,
         center=np.asarray(run.center_of, dtype=np.int16),
         duration=np.asarray(run.duration, dtype=np.float64),
+        lost=lost,
+        interruptions=np.asarray(interruptions, dtype=np.int64),
+        failures=FailureLog.empty() if failures is None else failures.result(),
         start=np.asarray(run.start_time, dtype=np.float64),
         ready=np.asarray(run.ready, dtype=np.float64),
         edges=run.edges,
         busy_area=run.busy_area,
         queue_area=run.queue_area,
         queue_max=run.queue_max,
+    )
+
+
+def _failures(
+    scenario: Scenario,
+    centers: tuple[CenterSpec, ...],
+    demand: Demand,
+    seed: np.random.SeedSequence,
+) -> Failures | None:
+    """The failure model of the run, or None when failures are off."""
+    settings = scenario.failures
+    if not settings.enabled:
+        return None
+    by_class = [(w.checkpoint.interval, w.checkpoint.restart) for w in scenario.workload]
+    return Failures(
+        seed,
+        len(demand),
+        settings.node_size,
+        node_rate=[settings.node_size / c.mtbf for c in centers],
+        checkpoint=[by_class[k] for k in demand.job_class.tolist()],
+        horizon=scenario.run.horizon,
     )
 
 
@@ -277,7 +313,13 @@ def _collector_paused() -> Iterator[None]:
 class _Run:
     """The mutable state of one run; callbacks on SimPy timeouts drive it."""
 
-    def __init__(self, scenario: Scenario, centers: tuple[CenterSpec, ...], demand: Demand):
+    def __init__(
+        self,
+        scenario: Scenario,
+        centers: tuple[CenterSpec, ...],
+        demand: Demand,
+        failures: Failures | None = None,
+    ):
         self.env = simpy.Environment()
         self.centers = centers
         self.horizon = scenario.run.horizon
@@ -300,7 +342,10 @@ class _Run:
         self.start_time: list[float] = [math.nan] * self.n
         policy = local_policy(scenario.scheduling.local)
         depth = scenario.scheduling.backfill_depth
-        self.schedulers = [policy(c.count, jobs, self._start, depth) for c in centers]
+        self.failures = failures
+        # Chosen once, so a run without failures pays nothing for them.
+        start = self._start if failures is None else self._start_failing
+        self.schedulers = [policy(c.count, jobs, start, depth) for c in centers]
         self.links = _links(scenario, self._schedule, self._deliver)
         self.dispatcher = dispatcher(scenario.dispatch)(
             _dispatch_context(scenario, centers, demand, self.schedulers, jobs, self.links)
@@ -428,6 +473,20 @@ class _Run:
             self.backlog.queued_work[center] -= work
             self.backlog.running_end[center] += work + self.size[job] * now
         _Wakeup(env, self.duration[job], job, self._on_finish)
+
+    def _start_failing(self, job: int) -> None:
+        """:meth:`_start` under failures: the job holds its accelerators for its run time plus
+        the time its failures cost (drawn now, see :mod:`sim.resources.failures`)."""
+        assert self.failures is not None
+        env = self.env
+        now = env._now
+        self.start_time[job] = now
+        center, size = self.center_of[job], self.size[job]
+        held = self.failures.held_time(job, center, size, self.duration[job], now)
+        if self.backlog is not None:
+            self.backlog.queued_work[center] -= size * self.duration[job]
+            self.backlog.running_end[center] += size * (held + now)
+        _Wakeup(env, held, job, self._on_finish)
 
     def _finish(self, event: Event) -> None:
         job = event._value

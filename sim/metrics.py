@@ -52,6 +52,10 @@ METRIC_DOCS: dict[str, str] = {
     "jobs_moved": "Jobs that arrived in the window and ran outside their origin city [-]",
     "data_moved_tb": "Data those jobs moved between cities [TB]",
     "transfer_mean_s": "Mean time to move a moved job's data, until it reached its center [s]",
+    "interruptions": "Job failures in the window (failures on) [-]",
+    "lost_accelerator_h": "Accelerator time lost to failures in the window: work since the last "
+    "checkpoint plus restarts, counted at the failure [accelerator·h]",
+    "goodput": "Useful / held accelerator time: 1 - lost / busy accelerator time [-]",
 }
 """Every metric of a summary, with its meaning and unit."""
 
@@ -103,6 +107,11 @@ class _Window:
         center_city = np.array([c.city_index for c in result.centers] + [-1])
         self.moved = center_city[result.center] != demand.origin
         self.transfer = result.ready - demand.arrival
+        log = result.failures
+        in_window = (log.time >= self.t0) & (log.time < self.t1)
+        self.failure_center = result.center[log.job[in_window]]
+        self.failure_lost = (log.lost * demand.size[log.job])[in_window]
+        """Accelerator-seconds lost at each failure in the window [accelerator·s]."""
         with np.errstate(invalid="ignore"):
             self.completed_in = self.started & (self.end >= self.t0) & (self.end < self.t1)
             self.started_in = self.started & (start >= self.t0)
@@ -116,6 +125,8 @@ class _Window:
         tflops = np.array([r.centers[c].tflops for c in centers])
         delivered = float(np.dot(busy, tflops) / 1000.0 / 3600.0)
         energy_kwh, cost, co2_kg = np.sum([self._energy(c) for c in centers], axis=0)
+        failed = np.isin(self.failure_center, centers)
+        lost = float(self.failure_lost[failed].sum())
         return {
             "accelerators": float(count),
             "capacity_pflops": float(sum(r.centers[c].pflops for c in centers)),
@@ -127,6 +138,9 @@ class _Window:
             "cost_cny": float(cost),
             "co2_t": float(co2_kg / 1000.0),
             "cost_per_pflops_h_cny": float(cost / delivered) if delivered > 0 else math.nan,
+            "interruptions": float(failed.sum()),
+            "lost_accelerator_h": lost / 3600.0,
+            "goodput": 1.0 - lost / float(busy.sum()) if busy.sum() > 0 else math.nan,
         }
 
     def _energy(self, center: int) -> tuple[float, float, float]:
@@ -215,6 +229,8 @@ def jobs_table(result: RunResult) -> pd.DataFrame:
             "duration_s": result.duration,
             "wait_s": result.start - d.arrival,
             "accelerator": pd.Categorical(accelerators[center]),
+            "interruptions": result.interruptions.astype(np.int32),
+            "lost_s": result.lost,
         }
     )
 

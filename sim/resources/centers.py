@@ -34,6 +34,8 @@ class CenterSpec:
     """Board power per accelerator [W]."""
     idle_fraction: float
     """Idle power as a fraction of ``watts`` [-]."""
+    mtbf: float
+    """Mean time between failures of one accelerator [s]."""
     pue: float
     """Facility power / IT power [-]."""
     servers: int
@@ -89,6 +91,7 @@ def build_centers(scenario: Scenario) -> tuple[CenterSpec, ...]:
                         tflops=accelerator.tflops,
                         watts=accelerator.watts,
                         idle_fraction=accelerator.idle_fraction,
+                        mtbf=accelerator.mtbf,
                         pue=center.pue,
                         servers=math.ceil(count / center.accelerators_per_server),
                         server_overhead_kw=center.server_overhead_kw,

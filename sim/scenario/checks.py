@@ -55,6 +55,9 @@ def check_accelerators_known(scenario: schema.Scenario) -> Found:
             problems.append(
                 ((*loc, "pflops"), f"{pool.pflops} PFLOPS is less than one accelerator")
             )
+    for name in scenario.failures.mtbf:
+        if name not in catalogue:
+            problems.append((("failures", "mtbf", name), f"unknown accelerator {name!r}; {valid}"))
     for index, workload in enumerate(scenario.workload):
         for position, name in enumerate(workload.accelerators or []):
             if name not in catalogue:

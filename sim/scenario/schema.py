@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim.scenario.catalogue import BUILTIN_ACCELERATORS
+from sim.scenario.catalogue import BUILTIN_ACCELERATORS, H100_MTBF
 from sim.units import (
     format_duration,
     parse_bandwidth,
@@ -358,6 +358,12 @@ class Accelerator(Section):
         description="Power of an idle accelerator as a fraction of `watts` [-]; DOMAIN.md: idle "
         "≈ 15-25% of board power (Acme: ~60 W idle on a 400 W A100).",
     )
+    mtbf: Annotated[Seconds, Field(gt=0)] = Field(
+        H100_MTBF,
+        description="Mean time between failures of one accelerator, all causes [s], e.g. "
+        "'50700h'; used when `failures.enabled`. Default: the Llama 3 H100 figure (DOMAIN.md: "
+        "1.97e-5 failures per GPU-hour, ≈ 50,700 h).",
+    )
 
 
 def _capacity_count(count: int | None, pflops: float | None, tflops: float) -> int:
@@ -564,6 +570,10 @@ class WorkloadClass(Section):
         min_length=1,
         description="Accelerator types the class may run on, e.g. [h800, h100]; None: any.",
     )
+    checkpoint: Checkpoint = Field(
+        default_factory=lambda: Checkpoint(),
+        description="Checkpoint interval and restart overhead, for `failures`.",
+    )
     max_latency: Annotated[Seconds, Field(ge=0)] | None = Field(
         None,
         description="Round-trip latency budget [s] (inference, interactive work): the job may run "
@@ -580,6 +590,37 @@ class WorkloadClass(Section):
         """The origin as {city: probability}."""
         total = sum(self.origin.values())
         return {city: weight / total for city, weight in self.origin.items()}
+
+
+class Checkpoint(Section):
+    """Checkpoints of a class's jobs, for `failures`."""
+
+    interval: Annotated[Seconds, Field(gt=0)] | None = Field(
+        None,
+        description="Useful run time between checkpoints [s], e.g. '3h'; None: no checkpoints "
+        "(a failure loses all the work done so far).",
+    )
+    restart: Annotated[Seconds, Field(ge=0)] = Field(
+        0.0,
+        description="Time to restart from the last checkpoint after a failure [s], e.g. '10min'.",
+    )
+
+
+class Failures(Section):
+    """Node failures. When enabled, the nodes a job holds fail at random (Poisson, at each
+    node's rate node_size / MTBF of its accelerator type); the job loses the work since its last
+    checkpoint and restarts at once on spare nodes, keeping its allocation, after its class's
+    restart overhead, so it holds its accelerators for longer. See README (Failures)."""
+
+    enabled: bool = Field(False, description="Whether jobs fail at all.")
+    node_size: PositiveInt = Field(
+        8, description="Accelerators per node; a node failure interrupts every job on it [-]."
+    )
+    mtbf: dict[Name, Annotated[Seconds, Field(gt=0)]] = Field(
+        default_factory=dict,
+        description="Per accelerator type, a mean time between failures of one accelerator "
+        "overriding the catalogue's [s], e.g. {a100: 12000h}.",
+    )
 
 
 class PoissonArrival(Section):
@@ -637,6 +678,9 @@ class Scenario(Section):
     dispatch_options: DispatchOptions = Field(
         default_factory=lambda: DispatchOptions(), description="Dispatch policy settings."
     )
+    failures: Failures = Field(
+        default_factory=lambda: Failures(), description="Node failures (off by default)."
+    )
     network: list[Link] = Field(
         default_factory=list, description="Links between cities; within a city data is local."
     )
@@ -690,6 +734,9 @@ class Scenario(Section):
         """The built-in catalogue with this scenario's additions and overrides."""
         catalogue = {name: Accelerator(**spec) for name, spec in BUILTIN_ACCELERATORS.items()}
         catalogue.update(self.accelerators)
+        for name, mtbf in self.failures.mtbf.items():
+            if name in catalogue:
+                catalogue[name] = catalogue[name].model_copy(update={"mtbf": mtbf})
         return catalogue
 
 

@@ -13,8 +13,10 @@ from scipy import stats
 
 from sim.engine import simulate
 from sim.metrics import jobs_table, run_metrics
+from sim.report import summary_table
 from sim.resources.failures import held_time
 from sim.scenario.loader import deep_merge
+from sim.summary import run_replications
 from tests.conftest import build
 
 LLAMA_RATE_PER_GPU_H = 1.97e-5
@@ -200,3 +202,10 @@ def test_node_size_and_mtbf_set_the_rate():
     counts, _ = replicate(build(halved), 20)
     mean, half = mean_ci(counts)
     assert abs(mean - 418.3 / 2) < half + 3
+
+
+def test_the_run_table_shows_failures_only_when_there_are_some():
+    failing = run_replications(two_pools({"enabled": True, "mtbf": {"h800": "2000h"}}, "siloed"))
+    plain = run_replications(two_pools(None, "siloed"))
+    assert "goodput" in summary_table(failing) and "failures" in summary_table(failing)
+    assert "goodput" not in summary_table(plain)

@@ -52,6 +52,10 @@ METRIC_DOCS: dict[str, str] = {
     "jobs_moved": "Jobs that arrived in the window and ran outside their origin city [-]",
     "data_moved_tb": "Data those jobs moved between cities [TB]",
     "transfer_mean_s": "Mean time to move a moved job's data, until it reached its center [s]",
+    "interruptions": "Job failures in the window (failures on) [-]",
+    "lost_accelerator_h": "Accelerator time lost to failures in the window: work since the last "
+    "checkpoint plus restarts, counted at the failure [accelerator·h]",
+    "goodput": "Useful / held accelerator time: 1 - lost / busy accelerator time [-]",
 }
 """Every metric of a summary, with its meaning and unit."""
 
@@ -66,13 +70,22 @@ def run_metrics(result: RunResult) -> dict[str, object]:
         metrics: dict[str, object] = dict(
             window.capacity_side(members) | window.job_side(result.demand.origin == city_index)
         )
+        pools = _pools_by_center(result, members)
         metrics["centers"] = {
-            result.centers[c].name: window.capacity_side([c]) | window.job_side(result.center == c)
-            for c in members
+            name: window.capacity_side(group) | window.job_side(np.isin(result.center, group))
+            for name, group in pools.items()
         }
         cities[city] = metrics
     overall = window.capacity_side(all_centers) | window.job_side(np.ones(result.jobs, dtype=bool))
     return {"overall": overall, "cities": cities}
+
+
+def _pools_by_center(result: RunResult, members: Sequence[int]) -> dict[str, list[int]]:
+    """The engine-level centers (one per pool) of each named center among ``members``."""
+    groups: dict[str, list[int]] = {}
+    for index in members:
+        groups.setdefault(result.centers[index].name, []).append(index)
+    return groups
 
 
 class _Window:
@@ -94,6 +107,11 @@ class _Window:
         center_city = np.array([c.city_index for c in result.centers] + [-1])
         self.moved = center_city[result.center] != demand.origin
         self.transfer = result.ready - demand.arrival
+        log = result.failures
+        in_window = (log.time >= self.t0) & (log.time < self.t1)
+        self.failure_center = result.center[log.job[in_window]]
+        self.failure_lost = (log.lost * demand.size[log.job])[in_window]
+        """Accelerator-seconds lost at each failure in the window [accelerator·s]."""
         with np.errstate(invalid="ignore"):
             self.completed_in = self.started & (self.end >= self.t0) & (self.end < self.t1)
             self.started_in = self.started & (start >= self.t0)
@@ -107,6 +125,8 @@ class _Window:
         tflops = np.array([r.centers[c].tflops for c in centers])
         delivered = float(np.dot(busy, tflops) / 1000.0 / 3600.0)
         energy_kwh, cost, co2_kg = np.sum([self._energy(c) for c in centers], axis=0)
+        failed = np.isin(self.failure_center, centers)
+        lost = float(self.failure_lost[failed].sum())
         return {
             "accelerators": float(count),
             "capacity_pflops": float(sum(r.centers[c].pflops for c in centers)),
@@ -118,6 +138,9 @@ class _Window:
             "cost_cny": float(cost),
             "co2_t": float(co2_kg / 1000.0),
             "cost_per_pflops_h_cny": float(cost / delivered) if delivered > 0 else math.nan,
+            "interruptions": float(failed.sum()),
+            "lost_accelerator_h": lost / 3600.0,
+            "goodput": 1.0 - lost / float(busy.sum()) if busy.sum() > 0 else math.nan,
         }
 
     def _energy(self, center: int) -> tuple[float, float, float]:
@@ -140,7 +163,7 @@ class _Window:
         arrived = mask & self.arrived_in
         completed = mask & self.completed_in & self.arrived_in
         waits = self.wait[arrived]
-        run_time = self.result.demand.duration[completed]
+        run_time = self.result.duration[completed]
         turnaround = self.end[completed] - self.arrival[completed]
         slowdown = np.maximum(1.0, turnaround / np.maximum(run_time, SLOWDOWN_THRESHOLD_S))
         p50, p95, p99 = np.percentile(waits, [50, 95, 99]) if len(waits) else (np.nan,) * 3
@@ -188,6 +211,7 @@ def jobs_table(result: RunResult) -> pd.DataFrame:
     d = result.demand
     center_names = np.array([c.name for c in result.centers] + ["(none)"])
     center_cities = np.array([c.city for c in result.centers] + ["(none)"])
+    accelerators = np.array([c.accelerator for c in result.centers] + ["(none)"])
     center = np.where(result.center >= 0, result.center, len(result.centers))
     return pd.DataFrame(
         {
@@ -202,36 +226,48 @@ def jobs_table(result: RunResult) -> pd.DataFrame:
             "ready_s": result.ready,
             "start_s": result.start,
             "end_s": result.end,
-            "duration_s": d.duration,
+            "duration_s": result.duration,
             "wait_s": result.start - d.arrival,
+            "accelerator": pd.Categorical(accelerators[center]),
+            "interruptions": result.interruptions.astype(np.int32),
+            "lost_s": result.lost,
         }
     )
 
 
 def timeseries_table(result: RunResult) -> pd.DataFrame:
-    """Per center and time-series bin: mean busy accelerators, utilisation and queue length."""
+    """Per center and time-series bin: mean busy accelerators, utilisation and queue length.
+
+    A center with several pools is one row per bin, the sum of its pools; its `queue_len_max`
+    is the sum of its pools' maxima (an upper bound on the center's).
+    """
     frames = []
     width = np.diff(result.edges)
-    for c in result.centers:
-        # Differences of cumulative areas carry round-off of ~1e-14: clip it, not real values.
-        busy = np.clip(np.diff(result.busy_area[c.index]) / width, 0.0, c.count)
-        queued = np.maximum(np.diff(result.queue_area[c.index]) / width, 0.0)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "replication": result.replication,
-                    "city": c.city,
-                    "center": c.name,
-                    "t_start_s": result.edges[:-1],
-                    "t_end_s": result.edges[1:],
-                    "busy_mean": busy,
-                    "accelerators": c.count,
-                    "utilisation": busy / c.count,
-                    "queue_len_mean": queued,
-                    "queue_len_max": result.queue_max[c.index],
-                }
+    for city_index, city in enumerate(result.cities):
+        members = [c.index for c in result.centers if c.city_index == city_index]
+        for name, pools in _pools_by_center(result, members).items():
+            count = sum(result.centers[c].count for c in pools)
+            busy_area = result.busy_area[pools].sum(axis=0)
+            queue_area = result.queue_area[pools].sum(axis=0)
+            # Differences of cumulative areas carry round-off of ~1e-14: clip it, not real values.
+            busy = np.clip(np.diff(busy_area) / width, 0.0, count)
+            queued = np.maximum(np.diff(queue_area) / width, 0.0)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "replication": result.replication,
+                        "city": city,
+                        "center": name,
+                        "t_start_s": result.edges[:-1],
+                        "t_end_s": result.edges[1:],
+                        "busy_mean": busy,
+                        "accelerators": count,
+                        "utilisation": busy / count,
+                        "queue_len_mean": queued,
+                        "queue_len_max": result.queue_max[pools].sum(axis=0),
+                    }
+                )
             )
-        )
     table = pd.concat(frames, ignore_index=True)
     for column in ("city", "center"):
         table[column] = table[column].astype("category")

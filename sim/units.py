@@ -202,6 +202,26 @@ def parse_bandwidth(value: object) -> float:
     return _parse_with_units(value, BITS_PER_SECOND, "'400Gbps'", "bits per second")
 
 
+FLOP_PER: dict[str, float] = {
+    "flop": 1.0,
+    "pflop": 1e15,
+    "eflop": 1e18,
+    "zflop": 1e21,
+}
+"""Floating-point operations in each unit of work."""
+
+
+def parse_flops(value: object) -> float:
+    """Return an amount in FLOP (or a plain count) from a number, a numeric string (``"7e9"``,
+    which YAML 1.1 reads as text) or a string with a unit such as ``"4.2e22 FLOP"``."""
+    if isinstance(value, str):
+        try:
+            return _finite(float(value), value)
+        except ValueError:
+            pass
+    return _parse_with_units(value, FLOP_PER, "'4.2e22 FLOP'", "FLOP")
+
+
 def format_duration(seconds: float) -> str:
     """Format a duration [s] for people: ``42 s``, ``3.5 min``, ``7.2 h``, ``12.0 d``."""
     if not math.isfinite(seconds):

@@ -1,4 +1,9 @@
-"""Compute centers as the engine sees them: a city, an accelerator type and a count."""
+"""Compute centers as the engine sees them: a city, an accelerator type and a count.
+
+A center with several accelerator pools becomes one engine-level center per pool (same name
+and city, its own queue and scheduler): a job is gang-scheduled within one pool, so the pools
+behave as separate machines that share a site. Metrics add a center's pools back together.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,8 @@ class CenterSpec:
     city: str
     city_index: int
     accelerator: str
+    pool: int
+    """Index of the pool within its center (0 for a center with one accelerator type)."""
     count: int
     """Accelerators installed [-]."""
     tflops: float
@@ -27,6 +34,8 @@ class CenterSpec:
     """Board power per accelerator [W]."""
     idle_fraction: float
     """Idle power as a fraction of ``watts`` [-]."""
+    mtbf: float
+    """Mean time between failures of one accelerator [s]."""
     pue: float
     """Facility power / IT power [-]."""
     servers: int
@@ -60,30 +69,34 @@ class CenterSpec:
 
 
 def build_centers(scenario: Scenario) -> tuple[CenterSpec, ...]:
-    """The scenario's centers in file order (cities, then centers within each city)."""
+    """The scenario's centers in file order (cities, then centers within each city, then the
+    pools of each center), one per pool."""
     catalogue = scenario.accelerator_catalogue()
     centers: list[CenterSpec] = []
+    hours = np.arange(24)
     for city_index, (city_name, city) in enumerate(scenario.cities.items()):
         for center_name, center in city.centers.items():
-            accelerator = catalogue[center.accelerator]
-            count = center.accelerator_count(accelerator.tflops)
-            hours = np.arange(24)
-            centers.append(
-                CenterSpec(
-                    index=len(centers),
-                    name=center_name,
-                    city=city_name,
-                    city_index=city_index,
-                    accelerator=center.accelerator,
-                    count=count,
-                    tflops=accelerator.tflops,
-                    watts=accelerator.watts,
-                    idle_fraction=accelerator.idle_fraction,
-                    pue=center.pue,
-                    servers=math.ceil(count / center.accelerators_per_server),
-                    server_overhead_kw=center.server_overhead_kw,
-                    price_by_hour=tuple(float(p) for p in city.price_at(hours)),
-                    carbon_intensity=city.carbon_intensity,
+            for pool_index, pool in enumerate(center.pool_list()):
+                accelerator = catalogue[pool.accelerator]
+                count = pool.accelerator_count(accelerator.tflops)
+                centers.append(
+                    CenterSpec(
+                        index=len(centers),
+                        name=center_name,
+                        city=city_name,
+                        city_index=city_index,
+                        accelerator=pool.accelerator,
+                        pool=pool_index,
+                        count=count,
+                        tflops=accelerator.tflops,
+                        watts=accelerator.watts,
+                        idle_fraction=accelerator.idle_fraction,
+                        mtbf=accelerator.mtbf,
+                        pue=center.pue,
+                        servers=math.ceil(count / center.accelerators_per_server),
+                        server_overhead_kw=center.server_overhead_kw,
+                        price_by_hour=tuple(float(p) for p in city.price_at(hours)),
+                        carbon_intensity=city.carbon_intensity,
+                    )
                 )
-            )
     return tuple(centers)

@@ -46,24 +46,43 @@ def run_all(scenario: schema.Scenario) -> Found:
 
 def check_accelerators_known(scenario: schema.Scenario) -> Found:
     catalogue = scenario.accelerator_catalogue()
+    valid = f"valid: {', '.join(sorted(catalogue))} (or declare it under `accelerators`)"
     problems: Found = []
+    for loc, pool in _pools(scenario):
+        spec = catalogue.get(pool.accelerator)
+        if spec is None:
+            problems.append(
+                ((*loc, "accelerator"), f"unknown accelerator {pool.accelerator!r}; {valid}")
+            )
+        elif pool.accelerator_count(spec.tflops) < 1:
+            problems.append(
+                ((*loc, "pflops"), f"{pool.pflops} PFLOPS is less than one accelerator")
+            )
+    for name in scenario.failures.mtbf:
+        if name not in catalogue:
+            problems.append((("failures", "mtbf", name), f"unknown accelerator {name!r}; {valid}"))
+    for index, workload in enumerate(scenario.workload):
+        for position, name in enumerate(workload.accelerators or []):
+            if name not in catalogue:
+                problems.append(
+                    (
+                        ("workload", index, "accelerators", position),
+                        f"unknown accelerator {name!r}; {valid}",
+                    )
+                )
+    return problems
+
+
+def _pools(scenario: schema.Scenario) -> Iterator[tuple[Loc, schema.Pool]]:
+    """Every pool of every center, with the key path of its settings."""
     for city_name, city in scenario.cities.items():
         for center_name, center in city.centers.items():
             loc: Loc = ("cities", city_name, "centers", center_name)
-            spec = catalogue.get(center.accelerator)
-            if spec is None:
-                problems.append(
-                    (
-                        (*loc, "accelerator"),
-                        f"unknown accelerator {center.accelerator!r}; valid: "
-                        f"{', '.join(sorted(catalogue))} (or declare it under `accelerators`)",
-                    )
-                )
-            elif center.accelerator_count(spec.tflops) < 1:
-                problems.append(
-                    ((*loc, "pflops"), f"{center.pflops} PFLOPS is less than one accelerator")
-                )
-    return problems
+            if center.pools is None:
+                yield loc, center.pool_list()[0]
+            else:
+                for index, pool in enumerate(center.pools):
+                    yield (*loc, "pools", index), pool
 
 
 def check_class_names_unique(scenario: schema.Scenario) -> Found:
@@ -106,16 +125,9 @@ def check_policies_known(scenario: schema.Scenario) -> Found:
 
 
 def check_sizes_fit(scenario: schema.Scenario) -> Found:
-    """Every job a class can produce must fit some center its dispatch may send it to."""
+    """Every job a class can produce must fit some pool its dispatch may send it to, of an
+    accelerator type it accepts."""
     catalogue = scenario.accelerator_catalogue()
-    capacity: dict[str, int] = {}
-    for city_name, city in scenario.cities.items():
-        counts = [
-            c.accelerator_count(catalogue[c.accelerator].tflops)
-            for c in city.centers.values()
-            if c.accelerator in catalogue
-        ]
-        capacity[city_name] = max(counts, default=0)
     try:
         moves = dispatcher(scenario.dispatch).moves_jobs
     except UnknownPolicyError:
@@ -123,19 +135,31 @@ def check_sizes_fit(scenario: schema.Scenario) -> Found:
     problems: Found = []
     for index, workload in enumerate(scenario.workload):
         largest = class_size_bound(workload)
+        accepted = workload.accelerators
+        pools: dict[str, list[int]] = {
+            city_name: [
+                pool.accelerator_count(catalogue[pool.accelerator].tflops)
+                for center in city.centers.values()
+                for pool in center.pool_list()
+                if pool.accelerator in catalogue
+                and (accepted is None or pool.accelerator in accepted)
+            ]
+            for city_name, city in scenario.cities.items()
+        }
         for origin in workload.possible_origins():
-            if origin not in capacity:
+            if origin not in pools:
                 continue
             reachable = (
                 scenario.reachable_cities(origin, workload.max_latency) if moves else [origin]
             )
-            room = max(capacity[city] for city in reachable)
+            room = max((count for city in reachable for count in pools[city]), default=0)
             if largest > room:
+                kinds = "" if accepted is None else f" of type {', '.join(accepted)}"
                 problems.append(
                     (
                         ("workload", index, "size"),
-                        f"jobs of up to {largest:g} accelerators fit no center that work from "
-                        f"{origin!r} may use under dispatch {scenario.dispatch!r} "
+                        f"jobs of up to {largest:g} accelerators fit no pool{kinds} that work "
+                        f"from {origin!r} may use under dispatch {scenario.dispatch!r} "
                         f"(largest holds {room})",
                     )
                 )
@@ -197,16 +221,19 @@ def check_job_shape_given(scenario: schema.Scenario) -> Found:
         columns = arrival.columns if isinstance(arrival, schema.TraceArrival) else None
         for key in ("size", "duration"):
             from_trace = columns is not None and getattr(columns, key) is not None
-            given = getattr(workload, key) is not None
+            # `work` (FLOP) stands in for a duration: the run time follows from the pool
+            own = key if key == "size" or workload.work is None else "work"
+            given = getattr(workload, own) is not None
             if given == from_trace:
+                wanted = " (`duration` or `work`)" if key == "duration" else ""
                 message = (
-                    f"the trace gives each job's {key} (`arrival.columns.{key}`); remove `{key}` "
+                    f"the trace gives each job's {key} (`arrival.columns.{key}`); remove `{own}` "
                     "or that column"
                     if given
-                    else f"required key is missing (only a trace arrival with `columns.{key}` "
-                    "may omit it)"
+                    else f"required key is missing{wanted} (only a trace arrival with "
+                    f"`columns.{key}` may omit it)"
                 )
-                problems.append((("workload", index, key), message))
+                problems.append((("workload", index, own), message))
     return problems
 
 
@@ -292,8 +319,9 @@ def _empirical_specs(scenario: schema.Scenario) -> Iterator[tuple[int, Loc, sche
     for index, workload in enumerate(scenario.workload):
         places: list[tuple[Loc, object]] = [
             (("size",), workload.size),
-            (("duration",), workload.duration),
         ]
+        if workload.duration is not None:
+            places.append((("duration",), workload.duration))
         if isinstance(workload.arrival, schema.RenewalArrival):
             places.append((("arrival", "interarrival"), workload.arrival.interarrival))
         for loc, spec in places:

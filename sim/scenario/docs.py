@@ -19,10 +19,13 @@ A scenario is a YAML file. Unknown keys are errors. Quantities take human units:
 - durations: a number of seconds, or `90s`, `15min`, `6h`, `30d`, `2w`, `1y` (365 d);
 - rates: a number per second, or `200/d`, `12/h`, `3/2h`;
 - growth: a fraction per year, or `60%/y`, `5%/30d` (compounding);
-- capacity: `count` accelerators, or `pflops` (1 P = 1 PFLOPS dense FP16/BF16).
+- capacity: `count` accelerators, or `pflops` (1 P = 1 PFLOPS dense FP16/BF16);
+- work: a number of FLOP or `4.2e22 FLOP`, `42 ZFLOP`; counts such as parameters and tokens
+  as numbers (`7e9`, which YAML reads as text, is accepted).
 
 Distributions are chosen by `kind`. Durations may use every kind; job sizes (whole
-accelerators) use `fixed`, `uniform` (whole numbers, inclusive), `choice` or `empirical`.
+accelerators) use `fixed`, `uniform` (whole numbers, inclusive), `choice` or `empirical`;
+work, parameters and tokens use `fixed`, `uniform`, `choice` or `lognormal`, or a bare number.
 """
 
 

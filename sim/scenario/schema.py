@@ -17,19 +17,22 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     PositiveInt,
     PrivateAttr,
+    Tag,
     WithJsonSchema,
     model_validator,
 )
 
-from sim.scenario.catalogue import BUILTIN_ACCELERATORS
+from sim.scenario.catalogue import BUILTIN_ACCELERATORS, H100_MTBF
 from sim.units import (
     format_duration,
     parse_bandwidth,
     parse_data_size,
     parse_duration,
+    parse_flops,
     parse_growth,
     parse_rate,
 )
@@ -74,6 +77,17 @@ BitsPerSecond = Annotated[
         {
             "anyOf": [{"type": "number"}, {"type": "string"}],
             "description": "Bandwidth: bits per second or a string such as '100Gbps'.",
+        }
+    ),
+]
+Amount = Annotated[
+    float,
+    BeforeValidator(parse_flops),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "number"}, {"type": "string"}],
+            "description": "An amount: a number such as 7e9 (parameters, tokens), or work with a "
+            "unit, e.g. '4.2e22 FLOP', '42 ZFLOP'.",
         }
     ),
 ]
@@ -228,6 +242,65 @@ class EmpiricalSize(Empirical[PositiveInt]):
     """Resampled observed job sizes [accelerators]."""
 
 
+class FixedAmount(Fixed[Annotated[Amount, Field(gt=0)]]):
+    """Every job has the same amount."""
+
+
+class UniformAmount(Uniform[Annotated[Amount, Field(gt=0)]]):
+    """Uniform between `low` and `high`."""
+
+
+class ChoiceAmount(Choice[Annotated[Amount, Field(gt=0)]]):
+    """One of a few amounts, with weights (e.g. a mix of 7e9, 70e9 and 400e9 parameters)."""
+
+
+class LognormalAmount(Section):
+    """Lognormal given by its median and the sigma of the log."""
+
+    kind: Literal["lognormal"]
+    median: Annotated[Amount, Field(gt=0)] = Field(description="Median [as the amount].")
+    sigma: float = Field(ge=0, le=10, description="Standard deviation of the log [-].")
+
+
+def _scalar_as_fixed(value: object) -> object:
+    """A bare number (or numeric string) stands for a fixed distribution of that value."""
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        return {"kind": "fixed", "value": value}
+    return value
+
+
+AmountDistribution = Annotated[
+    FixedAmount | UniformAmount | ChoiceAmount | LognormalAmount,
+    Field(discriminator="kind"),
+    BeforeValidator(_scalar_as_fixed),
+]
+
+
+class ModelWork(Section):
+    """Training work of a dense model: FLOP = 6 × parameters × tokens (DOMAIN.md)."""
+
+    params: AmountDistribution = Field(
+        description="Model parameters [-]: a number (7e9) or a distribution, e.g. "
+        "{kind: choice, values: [7e9, 70e9, 400e9]}."
+    )
+    tokens: AmountDistribution = Field(
+        description="Training tokens [-]: a number (1e12) or a distribution."
+    )
+
+
+def _work_kind(value: object) -> str:
+    if isinstance(value, dict):
+        return "model" if "params" in value or "tokens" in value else "flop"
+    return "model" if isinstance(value, ModelWork) else "flop"
+
+
+Work = Annotated[
+    Annotated[ModelWork, Tag("model")] | Annotated[AmountDistribution, Tag("flop")],
+    Discriminator(_work_kind),
+    BeforeValidator(_scalar_as_fixed),
+]
+
+
 DurationDistribution = Annotated[
     FixedDuration
     | ExponentialDuration
@@ -287,10 +360,24 @@ class Accelerator(Section):
         description="Power of an idle accelerator as a fraction of `watts` [-]; DOMAIN.md: idle "
         "≈ 15-25% of board power (Acme: ~60 W idle on a 400 W A100).",
     )
+    mtbf: Annotated[Seconds, Field(gt=0)] = Field(
+        H100_MTBF,
+        description="Mean time between failures of one accelerator, all causes [s], e.g. "
+        "'50700h'; used when `failures.enabled`. Default: the Llama 3 H100 figure (DOMAIN.md: "
+        "1.97e-5 failures per GPU-hour, ≈ 50,700 h).",
+    )
 
 
-class Center(Section):
-    """A compute center: one pool of identical accelerators."""
+def _capacity_count(count: int | None, pflops: float | None, tflops: float) -> int:
+    """Accelerators given as a `count`, or as `pflops` at ``tflops`` per accelerator."""
+    if count is not None:
+        return count
+    assert pflops is not None
+    return round(pflops * 1000.0 / tflops)
+
+
+class Pool(Section):
+    """A pool of identical accelerators in a center; a job runs within one pool."""
 
     accelerator: str = Field(
         description="Accelerator type: a catalogue name or one declared in `accelerators`."
@@ -299,8 +386,44 @@ class Center(Section):
     pflops: float | None = Field(
         None,
         gt=0,
+        description="Capacity as peak compute [PFLOPS], instead of `count`; converted to the "
+        "nearest whole number of accelerators.",
+    )
+
+    @model_validator(mode="after")
+    def _one_capacity(self) -> Pool:
+        if (self.count is None) == (self.pflops is None):
+            raise ValueError("give exactly one of `count` or `pflops`")
+        return self
+
+    def accelerator_count(self, tflops: float) -> int:
+        """Accelerators in the pool, given the accelerator's peak [TFLOPS]."""
+        return _capacity_count(self.count, self.pflops, tflops)
+
+
+class Center(Section):
+    """A compute center: one pool of identical accelerators (`accelerator` and `count` or
+    `pflops`), or several `pools` of different types."""
+
+    accelerator: str | None = Field(
+        None,
+        description="Accelerator type: a catalogue name or one declared in `accelerators` "
+        "(required unless `pools` is given).",
+    )
+    count: PositiveInt | None = Field(None, description="Number of accelerators [-].")
+    pflops: float | None = Field(
+        None,
+        gt=0,
         description="Capacity as peak compute [PFLOPS] ('P'), instead of `count`; converted to the "
         "nearest whole number of accelerators.",
+    )
+    pools: list[Pool] | None = Field(
+        None,
+        min_length=1,
+        description="Several pools of different accelerator types, instead of `accelerator` and "
+        "`count`, e.g. [{accelerator: h800, count: 8000}, {accelerator: ascend-910b, count: "
+        "20000}]. A job runs (gang-scheduled) within one pool; each pool is scheduled as its own "
+        "queue, and metrics report the center as the sum of its pools.",
     )
     pue: float = Field(
         1.3,
@@ -321,16 +444,28 @@ class Center(Section):
 
     @model_validator(mode="after")
     def _one_capacity(self) -> Center:
+        if self.pools is not None:
+            given = [
+                key for key in ("accelerator", "count", "pflops") if getattr(self, key) is not None
+            ]
+            if given:
+                raise ValueError(f"give `pools` or `{given[0]}`, not both")
+            types = [pool.accelerator for pool in self.pools]
+            if len(set(types)) < len(types):
+                raise ValueError("each pool of a center must have a different accelerator type")
+            return self
+        if self.accelerator is None:
+            raise ValueError("give `accelerator` (with `count` or `pflops`) or `pools`")
         if (self.count is None) == (self.pflops is None):
             raise ValueError("give exactly one of `count` or `pflops`")
         return self
 
-    def accelerator_count(self, tflops: float) -> int:
-        """Accelerators in the center, given the accelerator's peak [TFLOPS]."""
-        if self.count is not None:
-            return self.count
-        assert self.pflops is not None
-        return round(self.pflops * 1000.0 / tflops)
+    def pool_list(self) -> list[Pool]:
+        """The center's pools: its `pools`, or the one pool its `accelerator` describes."""
+        if self.pools is not None:
+            return self.pools
+        assert self.accelerator is not None
+        return [Pool(accelerator=self.accelerator, count=self.count, pflops=self.pflops)]
 
 
 class City(Section):
@@ -414,8 +549,21 @@ class WorkloadClass(Section):
     )
     duration: DurationDistribution | None = Field(
         None,
-        description="Run time of a job [s]. Required unless a trace arrival gives "
-        "`columns.duration`.",
+        description="Run time of a job [s]. Give exactly one of `duration` and `work`, unless a "
+        "trace arrival gives `columns.duration`.",
+    )
+    work: Work | None = Field(
+        None,
+        description="Work of a job, instead of `duration`: FLOP (a number, '4.2e22 FLOP' or a "
+        "distribution) or {params, tokens} for FLOP = 6 × params × tokens. The run time on the "
+        "pool a job is dispatched to is FLOP / (accelerators × peak FLOPS × `mfu`) [FLOP].",
+    )
+    mfu: float = Field(
+        0.4,
+        gt=0,
+        le=1,
+        description="Model FLOPS utilisation: achieved / peak compute, for `work` [-]; "
+        "DOMAIN.md: typically 0.3-0.55 for large dense training.",
     )
     priority: int = Field(
         0, description="Priority for the `priority` local policy: higher runs first [-]."
@@ -424,6 +572,15 @@ class WorkloadClass(Section):
         0.0,
         description="Data a job must move before it can run outside its origin city [bytes], "
         "e.g. '20TB'.",
+    )
+    accelerators: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="Accelerator types the class may run on, e.g. [h800, h100]; None: any.",
+    )
+    checkpoint: Checkpoint = Field(
+        default_factory=lambda: Checkpoint(),
+        description="Checkpoint interval and restart overhead, for `failures`.",
     )
     max_latency: Annotated[Seconds, Field(ge=0)] | None = Field(
         None,
@@ -438,10 +595,47 @@ class WorkloadClass(Section):
             cities += [city for city in self.arrival.clusters.values() if city not in cities]
         return cities
 
+    @model_validator(mode="after")
+    def _duration_or_work(self) -> WorkloadClass:
+        if self.duration is not None and self.work is not None:
+            raise ValueError("give exactly one of `duration` (run time) or `work` (FLOP)")
+        return self
+
     def origin_weights(self) -> dict[str, float]:
         """The origin as {city: probability}."""
         total = sum(self.origin.values())
         return {city: weight / total for city, weight in self.origin.items()}
+
+
+class Checkpoint(Section):
+    """Checkpoints of a class's jobs, for `failures`."""
+
+    interval: Annotated[Seconds, Field(gt=0)] | None = Field(
+        None,
+        description="Useful run time between checkpoints [s], e.g. '3h'; None: no checkpoints "
+        "(a failure loses all the work done so far).",
+    )
+    restart: Annotated[Seconds, Field(ge=0)] = Field(
+        0.0,
+        description="Time to restart from the last checkpoint after a failure [s], e.g. '10min'.",
+    )
+
+
+class Failures(Section):
+    """Node failures. When enabled, the nodes a job holds fail at random (Poisson, at each
+    node's rate node_size / MTBF of its accelerator type); the job loses the work since its last
+    checkpoint and restarts at once on spare nodes, keeping its allocation, after its class's
+    restart overhead, so it holds its accelerators for longer. See README (Failures)."""
+
+    enabled: bool = Field(False, description="Whether jobs fail at all.")
+    node_size: PositiveInt = Field(
+        8, description="Accelerators per node; a node failure interrupts every job on it [-]."
+    )
+    mtbf: dict[Name, Annotated[Seconds, Field(gt=0)]] = Field(
+        default_factory=dict,
+        description="Per accelerator type, a mean time between failures of one accelerator "
+        "overriding the catalogue's [s], e.g. {a100: 12000h}.",
+    )
 
 
 class RateStep(Section):
@@ -689,6 +883,9 @@ class Scenario(Section):
     dispatch_options: DispatchOptions = Field(
         default_factory=lambda: DispatchOptions(), description="Dispatch policy settings."
     )
+    failures: Failures = Field(
+        default_factory=lambda: Failures(), description="Node failures (off by default)."
+    )
     network: list[Link] = Field(
         default_factory=list, description="Links between cities; within a city data is local."
     )
@@ -742,6 +939,9 @@ class Scenario(Section):
         """The built-in catalogue with this scenario's additions and overrides."""
         catalogue = {name: Accelerator(**spec) for name, spec in BUILTIN_ACCELERATORS.items()}
         catalogue.update(self.accelerators)
+        for name, mtbf in self.failures.mtbf.items():
+            if name in catalogue:
+                catalogue[name] = catalogue[name].model_copy(update={"mtbf": mtbf})
         return catalogue
 
 

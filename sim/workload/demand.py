@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario.schema import Scenario, TraceArrival, WorkloadClass
+from sim.scenario.schema import ModelWork, Scenario, TraceArrival, WorkloadClass
 from sim.streams import stream
 from sim.workload.arrivals import arrival_times, replay_rows
 from sim.workload.distributions import from_spec
@@ -32,7 +32,11 @@ class Demand:
     size: np.ndarray
     """Accelerators the job holds [-]."""
     duration: np.ndarray
-    """Run time [s]."""
+    """Run time [s] of classes that give a duration; NaN for classes that give work."""
+    work: np.ndarray
+    """Work per accelerator at peak compute: FLOP / (accelerators × MFU) [FLOP] of classes that
+    give work; NaN for those that give a duration. The run time on a pool is this divided by
+    the pool's peak FLOPS per accelerator."""
     dataset: np.ndarray
     """Bytes the job must move to run outside its origin city [bytes]."""
 
@@ -87,11 +91,30 @@ def _class_jobs(
         duration = None if trace.duration is None else trace.duration[rows]
     if size is None:
         size = from_spec(workload.size).sample(stream(seed, workload.name, "sizes"), n)
+    size = size.astype(np.int64)
+    work = np.full(n, np.nan)
     if duration is None:
-        duration = from_spec(workload.duration).sample(stream(seed, workload.name, "durations"), n)
+        if workload.duration is not None:
+            duration = from_spec(workload.duration).sample(
+                stream(seed, workload.name, "durations"), n
+            )
+        else:
+            duration = np.full(n, np.nan)
+            work = _flop(workload, seed, n) / (size * workload.mfu)
     return {
         "arrival": times,
         "origin": origins,
-        "size": size.astype(np.int64),
+        "size": size,
         "duration": duration.astype(np.float64),
+        "work": work,
     }
+
+
+def _flop(workload: WorkloadClass, seed: np.random.SeedSequence, n: int) -> np.ndarray:
+    """Training work of ``n`` jobs [FLOP]: given, or 6 × parameters × tokens (DOMAIN.md)."""
+    work = workload.work
+    if isinstance(work, ModelWork):
+        params = from_spec(work.params).sample(stream(seed, workload.name, "params"), n)
+        tokens = from_spec(work.tokens).sample(stream(seed, workload.name, "tokens"), n)
+        return 6.0 * np.asarray(params, dtype=np.float64) * tokens
+    return np.asarray(from_spec(work).sample(stream(seed, workload.name, "work"), n), np.float64)

@@ -128,19 +128,27 @@ class Empirical:
 def from_spec(spec: object) -> Distribution:
     """Build the distribution a validated scenario spec describes."""
     match spec:
-        case schema.FixedSize(value=value) | schema.FixedDuration(value=value):
+        case (
+            schema.FixedSize(value=value)
+            | schema.FixedDuration(value=value)
+            | schema.FixedAmount(value=value)
+        ):
             return Fixed(value)
         case schema.ExponentialDuration(mean=mean):
             return Exponential(mean)
-        case schema.LognormalDuration(median=median, sigma=sigma):
+        case (
+            schema.LognormalDuration(median=median, sigma=sigma)
+            | schema.LognormalAmount(median=median, sigma=sigma)
+        ):
             return Lognormal(median, sigma)
         case schema.UniformSize(low=low, high=high):
             return UniformInt(low, high)
-        case schema.UniformDuration(low=low, high=high):
+        case schema.UniformDuration(low=low, high=high) | schema.UniformAmount(low=low, high=high):
             return Uniform(low, high)
         case (
             schema.ChoiceSize(values=values, weights=weights)
             | schema.ChoiceDuration(values=values, weights=weights)
+            | schema.ChoiceAmount(values=values, weights=weights)
         ):
             return Choice.of(values, weights)
         case schema.EmpiricalSize(samples=samples) | schema.EmpiricalDuration(samples=samples):

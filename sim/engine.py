@@ -123,7 +123,7 @@ def simulate(
     sequence = run_seed(seed, replication)
     demand = generate_demand(scenario, sequence)
     centers = build_centers(scenario)
-    failures = _failures(scenario, centers, demand, sequence)
+    failures = Failures.of(scenario, centers, demand.job_class, sequence)
     run = _Run(scenario, centers, demand, failures)
     run.execute(progress)
     n = len(demand)
@@ -150,27 +150,6 @@ def simulate(
         busy_area=run.busy_area,
         queue_area=run.queue_area,
         queue_max=run.queue_max,
-    )
-
-
-def _failures(
-    scenario: Scenario,
-    centers: tuple[CenterSpec, ...],
-    demand: Demand,
-    seed: np.random.SeedSequence,
-) -> Failures | None:
-    """The failure model of the run, or None when failures are off."""
-    settings = scenario.failures
-    if not settings.enabled:
-        return None
-    by_class = [(w.checkpoint.interval, w.checkpoint.restart) for w in scenario.workload]
-    return Failures(
-        seed,
-        len(demand),
-        settings.node_size,
-        node_rate=[settings.node_size / c.mtbf for c in centers],
-        checkpoint=[by_class[k] for k in demand.job_class.tolist()],
-        horizon=scenario.run.horizon,
     )
 
 
@@ -220,6 +199,7 @@ def _dispatch_context(
     schedulers: list[LocalScheduler],
     jobs: JobTable,
     links: list[list[SharedLink | None]],
+    work: list[float] | None,
 ) -> DispatchContext:
     views = [
         CenterView(
@@ -251,7 +231,6 @@ def _dispatch_context(
             ]
             local[key] = [c for c in allowed[key] if centers[c].city == origin]
     capacity = [c.count for c in centers]
-    work = demand.work.tolist() if np.isfinite(demand.work).any() else None
     return DispatchContext(
         centers=views,
         schedulers=schedulers,
@@ -332,6 +311,8 @@ class _Run:
         self.work: list[float] | None = (
             demand.work.tolist() if np.isfinite(demand.work).any() else None
         )
+        """Per job, FLOP / (accelerators × MFU), NaN for classes that give a duration; None when
+        no class gives work (then dispatch skips the per-pool run time)."""
         self.peak_flops = [c.tflops * 1e12 for c in centers]
         priorities = np.array([w.priority for w in scenario.workload], dtype=np.int64)
         jobs = JobTable(
@@ -348,7 +329,9 @@ class _Run:
         self.schedulers = [policy(c.count, jobs, start, depth) for c in centers]
         self.links = _links(scenario, self._schedule, self._deliver)
         self.dispatcher = dispatcher(scenario.dispatch)(
-            _dispatch_context(scenario, centers, demand, self.schedulers, jobs, self.links)
+            _dispatch_context(
+                scenario, centers, demand, self.schedulers, jobs, self.links, self.work
+            )
         )
         self.backlog = self.dispatcher if self.dispatcher.tracks_backlog else None
         self.city_of = [c.city_index for c in centers]

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.resources.centers import CenterSpec
+from sim.scenario.schema import Scenario
 from sim.streams import stream
 
 GAPS_PER_DRAW = 64
@@ -141,6 +143,28 @@ class Failures:
         self.lost = [0.0] * jobs
         self.interruptions = [0] * jobs
         self.log: list[tuple[float, int, float]] = []
+
+    @classmethod
+    def of(
+        cls,
+        scenario: Scenario,
+        centers: Sequence[CenterSpec],
+        job_class: np.ndarray,
+        seed: np.random.SeedSequence,
+    ) -> Failures | None:
+        """The failures of a run of ``scenario``, or None when they are off."""
+        settings = scenario.failures
+        if not settings.enabled:
+            return None
+        by_class = [(w.checkpoint.interval, w.checkpoint.restart) for w in scenario.workload]
+        return cls(
+            seed,
+            len(job_class),
+            settings.node_size,
+            node_rate=[settings.node_size / c.mtbf for c in centers],
+            checkpoint=[by_class[k] for k in job_class.tolist()],
+            horizon=scenario.run.horizon,
+        )
 
     def held_time(self, job: int, center: int, size: int, duration: float, now: float) -> float:
         """Time [s] ``job``, starting at ``now`` at ``center``, holds its accelerators; its

@@ -209,3 +209,16 @@ def test_the_run_table_shows_failures_only_when_there_are_some():
     plain = run_replications(two_pools(None, "siloed"))
     assert "goodput" in summary_table(failing) and "failures" in summary_table(failing)
     assert "goodput" not in summary_table(plain)
+
+
+def test_busy_time_is_the_held_time_of_the_jobs_under_failures_and_pools():
+    # Conservation: each pool's busy accelerator-seconds over the run are the accelerators ×
+    # (run time + time lost to failures) of its jobs, clipped to the horizon.
+    result = simulate(two_pools({"enabled": True, "mtbf": {"h800": "2000h"}}, "on-demand"), 6)
+    started = ~np.isnan(result.start)
+    held_until = np.minimum(result.end, result.horizon) - result.start
+    assert result.lost[started].sum() > 0
+    for pool in result.centers:
+        mine = started & (result.center == pool.index)
+        expected = float(np.sum(result.demand.size[mine] * held_until[mine]))
+        assert result.busy_area[pool.index, -1] == pytest.approx(expected, rel=1e-9)

@@ -22,7 +22,10 @@ from sim.output import ParquetAppender, write_json
 from sim.report import comparison_table, summary_table, variants_table, wait_alarm_lines
 from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.docs import schema_json, schema_markdown
+from sim.scenario.schema import TraceColumns
 from sim.summary import capsim_version, run_replications
+from sim.workload.fit import fit_report, fit_trace
+from sim.workload.trace import TraceError, read_trace
 
 DEFAULT_SCENARIO = "china-national.yaml"
 EXIT_OUTPUT, EXIT_INPUT = 1, 2
@@ -85,6 +88,23 @@ def _parser() -> argparse.ArgumentParser:
         help="JSON Schema or Markdown docs",
     )
     schema.set_defaults(handler=_schema)
+
+    fit = commands.add_parser(
+        "fit", help="print a workload class fitted to a job trace (sizes, durations, arrivals)"
+    )
+    fit.add_argument("trace", type=Path, metavar="TRACE", help="the trace file")
+    fit.add_argument("--format", choices=["csv"], default="csv", help="file format (csv)")
+    for key, default, meaning in (
+        ("submit", "timestamp", "submit time (seconds or date-times)"),
+        ("size", "num_gpus", "accelerators per job"),
+        ("duration", "duration", "run time [s]"),
+    ):
+        fit.add_argument(
+            f"--{key}", default=default, metavar="COLUMN", help=f"column of the {meaning}"
+        )
+    fit.add_argument("--name", default="fitted", help="name of the class (default: fitted)")
+    fit.add_argument("--origin", default="origin-city", help="the class's origin city")
+    fit.set_defaults(handler=_fit)
     batch_cli.register(commands)
     return parser
 
@@ -214,6 +234,18 @@ def _schema(args: argparse.Namespace) -> int:
         print(json.dumps(schema_json(), indent=2))
     else:
         print(schema_markdown(), end="")
+    return 0
+
+
+def _fit(args: argparse.Namespace) -> int:
+    columns = TraceColumns(submit=args.submit, size=args.size, duration=args.duration)
+    try:
+        fitted = fit_trace(read_trace(args.trace, columns), name=args.name, origin=args.origin)
+    except ValueError as error:  # TraceError messages already name the file
+        where = "" if isinstance(error, TraceError) else f"{args.trace}: "
+        print(f"capsim fit: {where}{error}", file=sys.stderr)
+        return EXIT_INPUT
+    print(fit_report(fitted, str(args.trace)), end="")
     return 0
 
 

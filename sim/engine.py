@@ -33,6 +33,7 @@ from sim.policies import (
     local_policy,
 )
 from sim.resources import CenterSpec, build_centers
+from sim.resources.failures import FailureLog, Failures
 from sim.resources.supply import supply_schedule
 from sim.resources.transfers import Schedule, SharedLink
 from sim.scenario.schema import Scenario
@@ -62,7 +63,16 @@ class RunResult:
     demand: Demand
     """The jobs that arrived, in arrival order."""
     center: np.ndarray
-    """Index of the center each job was dispatched to [-]."""
+    """Index of the center (pool) each job was dispatched to [-]."""
+    duration: np.ndarray
+    """Useful run time of each job [s] at the pool it was dispatched to (its class's duration,
+    or its work at that pool's speed); NaN if it was never dispatched."""
+    lost: np.ndarray
+    """Time each job lost to failures [s]: work since its last checkpoint, and restarts."""
+    interruptions: np.ndarray
+    """Failures each job suffered [-]."""
+    failures: FailureLog
+    """Every failure of the run (empty when failures are off)."""
     start: np.ndarray
     """Start time of each job [s]; NaN if it had not started by the horizon."""
     ready: np.ndarray
@@ -80,7 +90,7 @@ class RunResult:
     @property
     def end(self) -> np.ndarray:
         """End time of each job [s]; NaN if not started. May lie beyond the horizon."""
-        return self.start + self.demand.duration
+        return self.start + self.duration + self.lost
 
     @property
     def jobs(self) -> int:
@@ -114,8 +124,13 @@ def simulate(
     """
     sequence = run_seed(seed, replication)
     demand = generate_demand(scenario, sequence)
-    run = _Run(scenario, build_centers(scenario), demand)
+    centers = build_centers(scenario)
+    failures = Failures.of(scenario, centers, demand.job_class, sequence)
+    run = _Run(scenario, centers, demand, failures)
     run.execute(progress)
+    n = len(demand)
+    lost = np.zeros(n) if failures is None else np.array(failures.lost)
+    interruptions = np.zeros(n) if failures is None else np.array(failures.interruptions)
     return RunResult(
         scenario=scenario.name,
         seed=int(sequence.entropy),  # type: ignore[arg-type]
@@ -127,6 +142,10 @@ def simulate(
         classes=tuple(w.name for w in scenario.workload),
         demand=demand,
         center=np.asarray(run.center_of, dtype=np.int16),
+        duration=np.asarray(run.duration, dtype=np.float64),
+        lost=lost,
+        interruptions=np.asarray(interruptions, dtype=np.int64),
+        failures=FailureLog.empty() if failures is None else failures.result(),
         start=np.asarray(run.start_time, dtype=np.float64),
         ready=np.asarray(run.ready, dtype=np.float64),
         edges=run.edges,
@@ -182,12 +201,15 @@ def _dispatch_context(
     schedulers: list[LocalScheduler],
     jobs: JobTable,
     links: list[list[SharedLink | None]],
+    work: list[float] | None,
 ) -> DispatchContext:
     views = [
         CenterView(
             index=c.index,
             city=c.city_index,
             capacity=c.max_count,
+            peak_flops=c.tflops * 1e12,
+            accelerator=c.accelerator,
             kwh_per_accelerator_s=c.facility_kw_per_busy / 3600.0,
             price_by_hour=c.price_by_hour,
             carbon_intensity=c.carbon_intensity,
@@ -196,19 +218,30 @@ def _dispatch_context(
     ]
     cities = list(scenario.cities)
     allowed: dict[tuple[int, int], list[int]] = {}
+    local: dict[tuple[int, int], list[int]] = {}
     for index, workload in enumerate(scenario.workload):
-        for origin in workload.origin:
+        kinds = workload.accelerators
+        for origin in workload.possible_origins():
             reachable = set(scenario.reachable_cities(origin, workload.max_latency))
             # Centers of the origin city first, so ties keep a job at home.
             ordered = sorted(centers, key=lambda c: c.city != origin)
-            allowed[index, cities.index(origin)] = [c.index for c in ordered if c.city in reachable]
+            key = (index, cities.index(origin))
+            allowed[key] = [
+                c.index
+                for c in ordered
+                if c.city in reachable and (kinds is None or c.accelerator in kinds)
+            ]
+            local[key] = [c for c in allowed[key] if centers[c].city == origin]
+    capacity = [c.max_count for c in centers]
     return DispatchContext(
         centers=views,
         schedulers=schedulers,
         jobs=jobs,
         origin=demand.origin.tolist(),
         dataset=demand.dataset.tolist(),
-        candidates=_Candidates(allowed, demand, [c.max_count for c in centers]),
+        work=work,
+        candidates=_Candidates(allowed, demand, capacity),
+        local_candidates=_Candidates(local, demand, capacity),
         links=links,
         start_within=scenario.dispatch_options.start_within,
         spill_after=scenario.dispatch_options.spill_after,
@@ -216,7 +249,8 @@ def _dispatch_context(
 
 
 class _Candidates(Sequence[list[int]]):
-    """Per job, the centers it may run at: allowed for its class and origin, big enough."""
+    """Per job, the centers it may run at: allowed for its class and origin (reachable, of an
+    accelerator type it accepts), big enough."""
 
     def __init__(
         self, allowed: dict[tuple[int, int], list[int]], demand: Demand, capacity: list[int]
@@ -260,7 +294,13 @@ def _collector_paused() -> Iterator[None]:
 class _Run:
     """The mutable state of one run; callbacks on SimPy timeouts drive it."""
 
-    def __init__(self, scenario: Scenario, centers: tuple[CenterSpec, ...], demand: Demand):
+    def __init__(
+        self,
+        scenario: Scenario,
+        centers: tuple[CenterSpec, ...],
+        demand: Demand,
+        failures: Failures | None = None,
+    ):
         self.env = simpy.Environment()
         self.centers = centers
         self.horizon = scenario.run.horizon
@@ -269,6 +309,13 @@ class _Run:
         self.origin: list[int] = demand.origin.tolist()
         self.size: list[int] = demand.size.tolist()
         self.duration: list[float] = demand.duration.tolist()
+        """Run time of each job [s]; for work given in FLOP, set when the job is dispatched."""
+        self.work: list[float] | None = (
+            demand.work.tolist() if np.isfinite(demand.work).any() else None
+        )
+        """Per job, FLOP / (accelerators × MFU), NaN for classes that give a duration; None when
+        no class gives work (then dispatch skips the per-pool run time)."""
+        self.peak_flops = [c.tflops * 1e12 for c in centers]
         priorities = np.array([w.priority for w in scenario.workload], dtype=np.int64)
         jobs = JobTable(
             size=self.size,
@@ -278,6 +325,9 @@ class _Run:
         self.start_time: list[float] = [math.nan] * self.n
         policy = local_policy(scenario.scheduling.local)
         depth = scenario.scheduling.backfill_depth
+        self.failures = failures
+        # Chosen once, so a run without failures pays nothing for them.
+        start = self._start if failures is None else self._start_failing
         schedules = {c.index: supply_schedule(c, self.horizon) for c in centers if c.changes}
         self.capacity_changes = {
             index: (schedule.times.tolist(), schedule.training.tolist())
@@ -288,14 +338,16 @@ class _Run:
             policy(
                 int(schedules[c.index].training[0]) if c.index in schedules else c.count,
                 jobs,
-                self._start,
+                start,
                 depth,
             )
             for c in centers
         ]
         self.links = _links(scenario, self._schedule, self._deliver)
         self.dispatcher = dispatcher(scenario.dispatch)(
-            _dispatch_context(scenario, centers, demand, self.schedulers, jobs, self.links)
+            _dispatch_context(
+                scenario, centers, demand, self.schedulers, jobs, self.links, self.work
+            )
         )
         self.backlog = self.dispatcher if self.dispatcher.tracks_backlog else None
         self.city_of = [c.city_index for c in centers]
@@ -308,6 +360,10 @@ class _Run:
         self._on_finish = self._finish
         static = self.dispatcher.static_choice(demand.origin, demand.size)
         self.center_of: list[int] = [-1] * self.n if static is None else static.tolist()
+        if static is not None and self.work is not None:
+            peak = np.array(self.peak_flops)[static]
+            durations = np.where(np.isnan(demand.work), demand.duration, demand.work / peak)
+            self.duration[:] = durations.tolist()  # in place: the schedulers share the list
         self.edges = bin_edges(self.horizon, scenario.run.warmup, scenario.run.timeseries_step)
         shape = (len(centers), len(self.edges))
         self.busy_area = np.zeros(shape)
@@ -384,6 +440,10 @@ class _Run:
         """Choose the job's center; send its data there first if it is in another city."""
         center = self.dispatcher.choose(job, now)
         self.center_of[job] = center
+        if self.work is not None:
+            work = self.work[job]
+            if work == work:  # not NaN: the class gives work, the run time follows the pool
+                self.duration[job] = work / self.peak_flops[center]
         origin, city = self.origin[job], self.city_of[center]
         link = self.links[origin][city]
         if link is None:
@@ -415,6 +475,20 @@ class _Run:
             self.backlog.queued_work[center] -= work
             self.backlog.running_end[center] += work + self.size[job] * now
         _Wakeup(env, self.duration[job], job, self._on_finish)
+
+    def _start_failing(self, job: int) -> None:
+        """:meth:`_start` under failures: the job holds its accelerators for its run time plus
+        the time its failures cost (drawn now, see :mod:`sim.resources.failures`)."""
+        assert self.failures is not None
+        env = self.env
+        now = env._now
+        self.start_time[job] = now
+        center, size = self.center_of[job], self.size[job]
+        held = self.failures.held_time(job, center, size, self.duration[job], now)
+        if self.backlog is not None:
+            self.backlog.queued_work[center] -= size * self.duration[job]
+            self.backlog.running_end[center] += size * (held + now)
+        _Wakeup(env, held, job, self._on_finish)
 
     def _finish(self, event: Event) -> None:
         job = event._value

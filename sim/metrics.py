@@ -63,6 +63,10 @@ METRIC_DOCS: dict[str, str] = {
     "jobs_moved": "Jobs that arrived in the window and ran outside their origin city [-]",
     "data_moved_tb": "Data those jobs moved between cities [TB]",
     "transfer_mean_s": "Mean time to move a moved job's data, until it reached its center [s]",
+    "interruptions": "Job failures in the window (failures on) [-]",
+    "lost_accelerator_h": "Accelerator time lost to failures in the window: work since the last "
+    "checkpoint plus restarts, counted at the failure [accelerator·h]",
+    "goodput": "Useful / held accelerator time: 1 - lost / busy accelerator time [-]",
 }
 """Every metric of a summary, with its meaning and unit."""
 
@@ -77,13 +81,22 @@ def run_metrics(result: RunResult) -> dict[str, object]:
         metrics: dict[str, object] = dict(
             window.capacity_side(members) | window.job_side(result.demand.origin == city_index)
         )
+        pools = _pools_by_center(result, members)
         metrics["centers"] = {
-            result.centers[c].name: window.capacity_side([c]) | window.job_side(result.center == c)
-            for c in members
+            name: window.capacity_side(group) | window.job_side(np.isin(result.center, group))
+            for name, group in pools.items()
         }
         cities[city] = metrics
     overall = window.capacity_side(all_centers) | window.job_side(np.ones(result.jobs, dtype=bool))
     return {"overall": overall, "cities": cities}
+
+
+def _pools_by_center(result: RunResult, members: Sequence[int]) -> dict[str, list[int]]:
+    """The engine-level centers (one per pool) of each named center among ``members``."""
+    groups: dict[str, list[int]] = {}
+    for index in members:
+        groups.setdefault(result.centers[index].name, []).append(index)
+    return groups
 
 
 class _Window:
@@ -106,6 +119,11 @@ class _Window:
         center_city = np.array([c.city_index for c in result.centers] + [-1])
         self.moved = center_city[result.center] != demand.origin
         self.transfer = result.ready - demand.arrival
+        log = result.failures
+        in_window = (log.time >= self.t0) & (log.time < self.t1)
+        self.failure_center = result.center[log.job[in_window]]
+        self.failure_lost = (log.lost * demand.size[log.job])[in_window]
+        """Accelerator-seconds lost at each failure in the window [accelerator·s]."""
         with np.errstate(invalid="ignore"):
             self.completed_in = self.started & (self.end >= self.t0) & (self.end < self.t1)
             self.started_in = self.started & (start >= self.t0)
@@ -127,6 +145,8 @@ class _Window:
         delivered = float(np.dot(held, tflops) / 1000.0 / 3600.0)
         energy_kwh, cost, co2_kg = np.sum([self._energy(c) for c in centers], axis=0)
         at_end = [self._installed_at(c, self.t1) for c in centers]
+        failed = np.isin(self.failure_center, centers)
+        lost = float(self.failure_lost[failed].sum())
         return {
             "accelerators": float(sum(at_end)),
             "capacity_pflops": float(
@@ -145,6 +165,10 @@ class _Window:
             "inference_demand_h": float(demand / 3600.0),
             "inference_served_h": float(inference.sum() / 3600.0),
             "inference_shortfall_h": float((demand - inference.sum()) / 3600.0),
+            # Failures cost training jobs only: goodput is over training's busy time.
+            "interruptions": float(failed.sum()),
+            "lost_accelerator_h": lost / 3600.0,
+            "goodput": 1.0 - lost / float(busy.sum()) if busy.sum() > 0 else math.nan,
         }
 
     def _area(self, levels: list[np.ndarray | None], center: int) -> float:
@@ -161,20 +185,35 @@ class _Window:
                 count = installed
         return count
 
-    def _peak_installed(self, center: int) -> int:
-        """The largest build-out target in force during the window [-]."""
-        spec = self.result.centers[center]
-        steps = [n for at, n in spec.installed_steps if self.t0 < at < self.t1]
-        return max([self._installed_at(center, self.t0, at_or_before=True), *steps])
+    def _peak_full_load_kw(self, pools: Sequence[int]) -> float:
+        """Facility power [kW] at full load of a site's pools at the instant in the window
+        when they have the most installed together."""
+        specs = [self.result.centers[c] for c in pools]
+        times = [self.t0] + [
+            at for spec in specs for at, _ in spec.installed_steps if self.t0 < at < self.t1
+        ]
+        return max(
+            sum(
+                float(spec.full_load_kw(self._installed_at(spec.index, t, at_or_before=True)))
+                for spec in specs
+            )
+            for t in times
+        )
 
     def _facility(self, centers: Sequence[int]) -> Metrics:
-        cabinets, headroom_kw, capped = 0.0, 0.0, False
+        """Cabinets filled and power headroom of the sites among ``centers`` (a center with
+        several pools is one site: its pools share its cabinets and power cap)."""
+        sites: dict[tuple[int, str], list[int]] = {}
         for c in centers:
             spec = self.result.centers[c]
-            full_kw = float(spec.full_load_kw(self._peak_installed(c)))
-            cabinets += math.ceil(full_kw / spec.pue / spec.kw_per_cabinet - 1e-9)
-            if math.isfinite(spec.power_cap_kw):
-                headroom_kw += spec.power_cap_kw - full_kw
+            sites.setdefault((spec.city_index, spec.name), []).append(c)
+        cabinets, headroom_kw, capped = 0.0, 0.0, False
+        for pools in sites.values():
+            site = self.result.centers[pools[0]]
+            full_kw = self._peak_full_load_kw(pools)
+            cabinets += math.ceil(full_kw / site.pue / site.kw_per_cabinet - 1e-9)
+            if math.isfinite(site.power_cap_kw):
+                headroom_kw += site.power_cap_kw - full_kw
                 capped = True
         return {
             "cabinets_used": cabinets,
@@ -208,7 +247,7 @@ class _Window:
         arrived = mask & self.arrived_in
         completed = mask & self.completed_in & self.arrived_in
         waits = self.wait[arrived]
-        run_time = self.result.demand.duration[completed]
+        run_time = self.result.duration[completed]
         turnaround = self.end[completed] - self.arrival[completed]
         slowdown = np.maximum(1.0, turnaround / np.maximum(run_time, SLOWDOWN_THRESHOLD_S))
         p50, p95, p99 = np.percentile(waits, [50, 95, 99]) if len(waits) else (np.nan,) * 3
@@ -256,6 +295,7 @@ def jobs_table(result: RunResult) -> pd.DataFrame:
     d = result.demand
     center_names = np.array([c.name for c in result.centers] + ["(none)"])
     center_cities = np.array([c.city for c in result.centers] + ["(none)"])
+    accelerators = np.array([c.accelerator for c in result.centers] + ["(none)"])
     center = np.where(result.center >= 0, result.center, len(result.centers))
     return pd.DataFrame(
         {
@@ -270,51 +310,74 @@ def jobs_table(result: RunResult) -> pd.DataFrame:
             "ready_s": result.ready,
             "start_s": result.start,
             "end_s": result.end,
-            "duration_s": d.duration,
+            "duration_s": result.duration,
             "wait_s": result.start - d.arrival,
+            "accelerator": pd.Categorical(accelerators[center]),
+            "interruptions": result.interruptions.astype(np.int32),
+            "lost_s": result.lost,
         }
     )
 
 
 def timeseries_table(result: RunResult) -> pd.DataFrame:
     """Per center and time-series bin: mean busy accelerators (training and inference),
-    accelerators installed, utilisation, inference held and short, and queue length."""
+    accelerators installed, utilisation, inference held and short, and queue length.
+
+    A center with several pools is one row per bin, the sum of its pools; its `queue_len_max`
+    is the sum of its pools' maxima (an upper bound on the center's).
+    """
     frames = []
     width = np.diff(result.edges)
     levels = supply_levels(result)
-    for c in result.centers:
-        installed_area = levels.installed[c.index]
-        if installed_area is None:
-            installed: np.ndarray | float = float(c.count)
-            inference = short = np.zeros(len(width))
-        else:
-            held, wanted = levels.inference[c.index], levels.inference_demand[c.index]
-            assert held is not None and wanted is not None
-            installed = installed_area / width
-            inference = held / width
-            short = np.maximum(wanted / width - inference, 0.0)
-        # Differences of cumulative areas carry round-off of ~1e-14: clip it, not real values.
-        busy = np.clip(np.diff(result.busy_area[c.index]) / width + inference, 0.0, installed)
-        queued = np.maximum(np.diff(result.queue_area[c.index]) / width, 0.0)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "replication": result.replication,
-                    "city": c.city,
-                    "center": c.name,
-                    "t_start_s": result.edges[:-1],
-                    "t_end_s": result.edges[1:],
-                    "busy_mean": busy,
-                    "accelerators": installed,
-                    "utilisation": busy / installed,
-                    "inference_mean": inference,
-                    "inference_short_mean": short,
-                    "queue_len_mean": queued,
-                    "queue_len_max": result.queue_max[c.index],
-                }
+    for city_index, city in enumerate(result.cities):
+        members = [c.index for c in result.centers if c.city_index == city_index]
+        for name, pools in _pools_by_center(result, members).items():
+            installed, inference, short = _pool_supply(result, levels, pools, width)
+            busy_area = result.busy_area[pools].sum(axis=0)
+            queue_area = result.queue_area[pools].sum(axis=0)
+            # Differences of cumulative areas carry round-off of ~1e-14: clip it, not real values.
+            busy = np.clip(np.diff(busy_area) / width + inference, 0.0, installed)
+            queued = np.maximum(np.diff(queue_area) / width, 0.0)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "replication": result.replication,
+                        "city": city,
+                        "center": name,
+                        "t_start_s": result.edges[:-1],
+                        "t_end_s": result.edges[1:],
+                        "busy_mean": busy,
+                        "accelerators": installed,
+                        "utilisation": busy / installed,
+                        "inference_mean": inference,
+                        "inference_short_mean": short,
+                        "queue_len_mean": queued,
+                        "queue_len_max": result.queue_max[pools].sum(axis=0),
+                    }
+                )
             )
-        )
     table = pd.concat(frames, ignore_index=True)
     for column in ("city", "center"):
         table[column] = table[column].astype("category")
     return table
+
+
+def _pool_supply(
+    result: RunResult, levels: SupplyLevels, pools: Sequence[int], width: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per bin, summed over a center's pools: mean accelerators installed, held by inference
+    and wanted by inference but not held [-]."""
+    installed = np.zeros(len(width))
+    inference = np.zeros(len(width))
+    short = np.zeros(len(width))
+    for c in pools:
+        installed_area = levels.installed[c]
+        if installed_area is None:
+            installed += result.centers[c].count
+            continue
+        held, wanted = levels.inference[c], levels.inference_demand[c]
+        assert held is not None and wanted is not None
+        installed += installed_area / width
+        inference += held / width
+        short += np.maximum(wanted - held, 0.0) / width
+    return installed, inference, short

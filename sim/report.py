@@ -84,6 +84,20 @@ COLUMNS: list[tuple[str, str, Callable[[float, float], str]]] = [
 ]
 
 
+FAILURE_COLUMNS: list[tuple[str, str, Callable[[float, float], str]]] = [
+    ("interruptions", "failures", _count),
+    ("goodput", "goodput", _percent),
+]
+
+
+def _columns(
+    columns: list[tuple[str, str, Callable[[float, float], str]]], summary: Mapping[str, Any]
+) -> list[tuple[str, str, Callable[[float, float], str]]]:
+    """``columns``, plus the failure columns when any variant saw a failure."""
+    failed = any(v["overall"].get("interruptions", 0) > 0 for v in summary["variants"].values())
+    return columns + FAILURE_COLUMNS if failed else columns
+
+
 def summary_table(summary: Mapping[str, Any], variant: str = "base") -> str:
     """The per-city (and per-center) table of one variant of a summary, as plain text."""
     metrics = summary["variants"][variant]
@@ -98,7 +112,8 @@ def summary_table(summary: Mapping[str, Any], variant: str = "base") -> str:
     title = _title(summary)
     if len(summary["variants"]) > 1:
         title = f"variant {variant} · {title}"
-    return _render(title, "city / center", COLUMNS + _supply_columns(metrics["overall"]), rows)
+    columns = _columns(COLUMNS + _supply_columns(metrics["overall"]), summary)
+    return _render(title, "city / center", columns, rows)
 
 
 def _supply_columns(overall: Row) -> list[tuple[str, str, Callable[[float, float], str]]]:
@@ -147,7 +162,7 @@ def variants_table(summary: Mapping[str, Any]) -> str:
             row = metrics["overall"] if place == "overall" else metrics["cities"].get(place)
             if row is not None:
                 rows.append((f"{place if index == 0 else '':10} {name}", row))
-    return _render(_title(summary), "city       variant", SIDE_BY_SIDE, rows)
+    return _render(_title(summary), "city       variant", _columns(SIDE_BY_SIDE, summary), rows)
 
 
 def comparison_table(summary: Mapping[str, Any]) -> str:

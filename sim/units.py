@@ -106,6 +106,49 @@ def parse_rate(value: object) -> float:
     raise ValueError(f"expected a rate such as '200/d' or '12/h', got {value!r}")
 
 
+_GROWTH = re.compile(rf"^\s*({_NUMBER})\s*%\s*/\s*({_NUMBER})?\s*([a-zA-Z]+)\s*$")
+YEAR = SECONDS_PER["y"]
+
+
+def parse_growth(value: object) -> float:
+    """Return a compounding growth rate as a fraction per year (365 d).
+
+    Parameters
+    ----------
+    value
+        A number (a fraction per year: ``0.6`` is 60% a year) or a string such as ``"60%/y"``,
+        ``"4%/30d"`` or ``"1%/w"``; a rate per other period compounds to its yearly equivalent,
+        ``(1 + g) ** (1 y / period) - 1``.
+
+    Returns
+    -------
+    float
+        The growth per year [-], > -1.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"expected a growth such as '60%/y', got {value!r}")
+    if isinstance(value, numbers.Real):
+        growth, period = float(value), YEAR
+    elif isinstance(value, str) and (match := _GROWTH.match(value)):
+        percent, per_number, unit = match.groups()
+        factor = SECONDS_PER.get(unit.lower())
+        if factor is None:
+            raise ValueError(f"unknown time unit {unit!r} in {value!r} (use one of {_TIME_UNITS})")
+        growth, period = float(percent) / 100.0, float(per_number or 1.0) * factor
+        if period <= 0:
+            raise ValueError(f"the period in {value!r} must be positive")
+    else:
+        raise ValueError(f"expected a growth such as '60%/y' or '5%/30d', got {value!r}")
+    if not growth > -1:
+        raise ValueError(f"a growth of {value!r} would make the rate negative or zero")
+    if period == YEAR:
+        return _finite(growth, value)
+    try:
+        return _finite(math.expm1(math.log1p(growth) * YEAR / period), value)
+    except OverflowError:
+        raise ValueError(f"{value!r} compounds to an impossibly large yearly growth") from None
+
+
 BYTES_PER: dict[str, float] = {
     "b": 1.0,
     "kb": 1e3,
@@ -171,6 +214,26 @@ WATTS_PER: dict[str, float] = {
 def parse_power(value: object) -> float:
     """Return a power in watts from a number (watts) or a string such as ``"120MW"``."""
     return _parse_with_units(value, WATTS_PER, "'120MW'", "watts")
+
+
+FLOP_PER: dict[str, float] = {
+    "flop": 1.0,
+    "pflop": 1e15,
+    "eflop": 1e18,
+    "zflop": 1e21,
+}
+"""Floating-point operations in each unit of work."""
+
+
+def parse_flops(value: object) -> float:
+    """Return an amount in FLOP (or a plain count) from a number, a numeric string (``"7e9"``,
+    which YAML 1.1 reads as text) or a string with a unit such as ``"4.2e22 FLOP"``."""
+    if isinstance(value, str):
+        try:
+            return _finite(float(value), value)
+        except ValueError:
+            pass
+    return _parse_with_units(value, FLOP_PER, "'4.2e22 FLOP'", "FLOP")
 
 
 def format_duration(seconds: float) -> str:

@@ -131,7 +131,11 @@ class CenterView:
     index: int
     city: int
     capacity: int
-    """The most accelerators the center ever has installed [-]."""
+    """The most accelerators the center (pool) ever has installed [-]."""
+    peak_flops: float
+    """Peak dense FP16/BF16 compute of one accelerator [FLOP/s]."""
+    accelerator: str
+    """Accelerator type of the center (of its pool, for a center with several)."""
     kwh_per_accelerator_s: float
     """Facility energy of one busy accelerator-second [kWh]."""
     price_by_hour: tuple[float, ...]
@@ -157,8 +161,14 @@ class DispatchContext:
     """Origin city of each job."""
     dataset: Sequence[float]
     """Bytes each job must move to run outside its origin city."""
+    work: Sequence[float] | None
+    """Per job, FLOP / (accelerators × MFU) for classes that give work, NaN for those that
+    give a duration; None when no class gives work."""
     candidates: Sequence[Sequence[int]]
-    """Per job, the centers it may run at (connected, within its latency budget, big enough)."""
+    """Per job, the centers it may run at (connected, within its latency budget, of a type its
+    class accepts, big enough), those of its origin city first."""
+    local_candidates: Sequence[Sequence[int]]
+    """Per job, its candidates in its origin city."""
     links: Sequence[Sequence[Link | None]]
     """The link from one city to another, by city index (None within a city)."""
     start_within: float
@@ -251,11 +261,26 @@ class Dispatcher:
             starts.append(ready + max(backlog, 0.0) / capacity)
         return starts
 
+    def run_time(self, job: int, center: int) -> float:
+        """Run time of ``job`` at ``center`` [s]: its duration, or its work at the center's
+        peak FLOPS."""
+        work = self.context.work
+        if work is not None and work[job] == work[job]:  # not NaN: the class gives work
+            return work[job] / self.centers[center].peak_flops
+        return self.context.jobs.duration[job]
+
     def earliest_finish(self, job: int, now: float, among: Sequence[int]) -> int:
         """The center among ``among`` where ``job`` is expected to end first (the first such
-        center on ties). Run time does not depend on the center, so that is the earliest start.
+        center on ties): the earliest start, plus the run time there when that depends on
+        the center (work given in FLOP).
         """
         starts = self.expected_starts(job, now, among)
+        work = self.context.work
+        if work is not None and work[job] == work[job]:
+            starts = [
+                start + work[job] / self.centers[center].peak_flops
+                for start, center in zip(starts, among, strict=True)
+            ]
         return among[starts.index(min(starts))]
 
 

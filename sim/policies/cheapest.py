@@ -19,6 +19,14 @@ class Cheapest(Dispatcher):
         hour = int(now // 3600) % 24
         return view.kwh_per_accelerator_s * view.price_by_hour[hour]
 
+    def job_score(self, job: int, center: int, now: float) -> float:
+        """:meth:`score` of the job's whole run where its run time depends on the center
+        (work in FLOP: a faster pool busies its accelerators for less time)."""
+        work = self.context.work
+        if work is not None and work[job] == work[job]:
+            return self.score(center, now) * self.run_time(job, center)
+        return self.score(center, now)
+
     def choose(self, job: int, now: float) -> int:
         candidates = self.context.candidates[job]
         starts = self.expected_starts(job, now, candidates)
@@ -28,7 +36,7 @@ class Cheapest(Dispatcher):
         ]
         if not soon:
             return candidates[starts.index(min(starts))]
-        return min(soon, key=lambda center: self.score(center, now))
+        return min(soon, key=lambda center: self.job_score(job, center, now))
 
 
 class Greenest(Cheapest):

@@ -33,14 +33,12 @@ class Siloed(Dispatcher):
         return only[origins]
 
     def choose(self, job: int, now: float) -> int:
-        return self.least_loaded(self.context.origin[job], self.context.jobs.size[job])
+        return self.least_loaded(job)
 
-    def least_loaded(self, city: int, size: int) -> int:
-        """The center of ``city`` big enough for ``size`` with the lowest load."""
+    def least_loaded(self, job: int) -> int:
+        """The center of the job's origin city it may run at with the lowest load."""
         best, best_load = -1, float("inf")
-        for index in self.by_city[city]:
-            if size > self.centers[index].capacity:
-                continue
+        for index in self.context.local_candidates[job]:
             scheduler = self.schedulers[index]
             capacity = scheduler.capacity  # less than installed while inference holds some
             used = capacity - scheduler.free + scheduler.queued_size

@@ -14,7 +14,7 @@ class Spillover(Siloed):
     tracks_backlog = True
 
     def choose(self, job: int, now: float) -> int:
-        local = self.least_loaded(self.context.origin[job], self.context.jobs.size[job])
+        local = self.least_loaded(job)
         if local >= 0:
             start = self.expected_start(local, self.context.jobs.size[job], now)
             if start - now <= self.context.spill_after:

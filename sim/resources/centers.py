@@ -1,5 +1,11 @@
 """Compute centers as the engine sees them: a city, an accelerator type, the accelerators
-installed over time and the inference load that holds some of them."""
+installed over time and the inference load that holds some of them.
+
+A center with several accelerator pools becomes one engine-level center per pool (same name
+and city, its own queue, scheduler and build-out phases): a job is gang-scheduled within one
+pool, so the pools behave as separate machines that share a site (and its power cap). Metrics
+add a center's pools back together.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +26,8 @@ class CenterSpec:
     city: str
     city_index: int
     accelerator: str
+    pool: int
+    """Index of the pool within its center (0 for a center with one accelerator type)."""
     count: int
     """Accelerators installed at the start [-]."""
     tflops: float
@@ -28,6 +36,8 @@ class CenterSpec:
     """Board power per accelerator [W]."""
     idle_fraction: float
     """Idle power as a fraction of ``watts`` [-]."""
+    mtbf: float
+    """Mean time between failures of one accelerator [s]."""
     pue: float
     """Facility power / IT power [-]."""
     servers: int
@@ -100,52 +110,63 @@ class CenterSpec:
 
 
 def build_centers(scenario: Scenario) -> tuple[CenterSpec, ...]:
-    """The scenario's centers in file order (cities, then centers within each city)."""
+    """The scenario's centers in file order (cities, then centers within each city, then the
+    pools of each center), one per pool."""
     catalogue = scenario.accelerator_catalogue()
     centers: list[CenterSpec] = []
+    hours = np.arange(24)
     for city_index, (city_name, city) in enumerate(scenario.cities.items()):
         for center_name, center in city.centers.items():
-            accelerator = catalogue[center.accelerator]
-            (_, count), *later = center.installed(accelerator)
-            server = center.server_model(accelerator.watts)
-            hours = np.arange(24)
-            centers.append(
-                CenterSpec(
-                    index=len(centers),
-                    name=center_name,
-                    city=city_name,
-                    city_index=city_index,
-                    accelerator=center.accelerator,
-                    count=count,
-                    tflops=accelerator.tflops,
-                    watts=accelerator.watts,
-                    idle_fraction=accelerator.idle_fraction,
-                    pue=center.pue,
-                    servers=math.ceil(count / server.accelerators),
-                    server_overhead_kw=(
-                        center.server_overhead_kw
-                        if center.server is None
-                        else server.kw - server.accelerators * accelerator.watts / 1e3
-                    ),
-                    price_by_hour=tuple(float(p) for p in city.price_at(hours)),
-                    carbon_intensity=city.carbon_intensity,
-                    accelerators_per_server=server.accelerators,
-                    kw_per_cabinet=center.kw_per_cabinet,
-                    power_cap_kw=math.inf if center.power_cap is None else center.power_cap / 1e3,
-                    installed_steps=tuple(later),
-                    inference_by_hour=_inference_by_hour(scenario, city_name, center_name),
+            cap_kw = math.inf if center.power_cap is None else center.power_cap / 1e3
+            for pool_index, pool in enumerate(center.pool_list()):
+                accelerator = catalogue[pool.accelerator]
+                (_, count), *later = center.installed(pool, accelerator)
+                server = center.server_model(accelerator.watts)
+                centers.append(
+                    CenterSpec(
+                        index=len(centers),
+                        name=center_name,
+                        city=city_name,
+                        city_index=city_index,
+                        accelerator=pool.accelerator,
+                        pool=pool_index,
+                        count=count,
+                        tflops=accelerator.tflops,
+                        watts=accelerator.watts,
+                        idle_fraction=accelerator.idle_fraction,
+                        mtbf=accelerator.mtbf,
+                        pue=center.pue,
+                        servers=math.ceil(count / server.accelerators),
+                        server_overhead_kw=(
+                            center.server_overhead_kw
+                            if center.server is None
+                            else server.kw - server.accelerators * accelerator.watts / 1e3
+                        ),
+                        price_by_hour=tuple(float(p) for p in city.price_at(hours)),
+                        carbon_intensity=city.carbon_intensity,
+                        accelerators_per_server=server.accelerators,
+                        kw_per_cabinet=center.kw_per_cabinet,
+                        power_cap_kw=cap_kw,
+                        installed_steps=tuple(later),
+                        inference_by_hour=_inference_by_hour(
+                            scenario, city_name, center_name, pool_index
+                        ),
+                    )
                 )
-            )
     return tuple(centers)
 
 
-def _inference_by_hour(scenario: Scenario, city: str, center: str) -> tuple[int, ...]:
-    """Accelerators held by the inference loads served at a center, per hour of the day."""
+def _inference_by_hour(scenario: Scenario, city: str, center: str, pool: int) -> tuple[int, ...]:
+    """Accelerators held by the inference loads served at a center's pool, per hour of the
+    day."""
     first_center = next(iter(scenario.cities[city].centers))
+    types = [p.accelerator for p in scenario.cities[city].centers[center].pool_list()]
     held = np.zeros(24)
     served = False
     for load in scenario.inference:
-        if load.city == city and (load.center or first_center) == center:
+        if load.city != city or (load.center or first_center) != center:
+            continue
+        if (0 if load.accelerator is None else types.index(load.accelerator)) == pool:
             held += np.round(load.peak_accelerators() * np.asarray(load.profile))
             served = True
     return tuple(int(h) for h in held) if served else ()

@@ -16,8 +16,10 @@ import numpy as np
 from sim.policies import UnknownPolicyError, dispatcher, local_policy
 from sim.scenario import schema
 from sim.scenario.errors import Loc
+from sim.scenario.facility_checks import check_inference_places, check_power
 from sim.units import parse_duration
 from sim.workload.arrivals import expected_arrivals
+from sim.workload.trace import Trace, TraceError, read_trace
 
 MAX_EXPECTED_JOBS = 50_000_000
 """More expected arrivals per replication than this is almost surely a unit mistake."""
@@ -32,6 +34,8 @@ def run_all(scenario: schema.Scenario) -> Found:
         check_accelerators_known,
         check_class_names_unique,
         check_origins_known,
+        check_job_shape_given,
+        check_trace_clusters,
         check_policies_known,
         check_links,
         check_sizes_fit,
@@ -45,34 +49,56 @@ def run_all(scenario: schema.Scenario) -> Found:
 
 def check_accelerators_known(scenario: schema.Scenario) -> Found:
     catalogue = scenario.accelerator_catalogue()
+    valid = f"valid: {', '.join(sorted(catalogue))} (or declare it under `accelerators`)"
     problems: Found = []
+    for loc, center, pool in _pools(scenario):
+        spec = catalogue.get(pool.accelerator)
+        if spec is None:
+            problems.append(
+                ((*loc, "accelerator"), f"unknown accelerator {pool.accelerator!r}; {valid}")
+            )
+        elif max(count for _, count in center.installed(pool, spec)) < 1:
+            problems.append(_too_small(loc, center, pool, spec))
+    for name in scenario.failures.mtbf:
+        if name not in catalogue:
+            problems.append((("failures", "mtbf", name), f"unknown accelerator {name!r}; {valid}"))
+    for index, workload in enumerate(scenario.workload):
+        for position, name in enumerate(workload.accelerators or []):
+            if name not in catalogue:
+                problems.append(
+                    (
+                        ("workload", index, "accelerators", position),
+                        f"unknown accelerator {name!r}; {valid}",
+                    )
+                )
+    return problems
+
+
+def _pools(scenario: schema.Scenario) -> Iterator[tuple[Loc, schema.Center, schema.Pool]]:
+    """Every pool of every center, with the key path of its settings and its center."""
     for city_name, city in scenario.cities.items():
         for center_name, center in city.centers.items():
             loc: Loc = ("cities", city_name, "centers", center_name)
-            spec = catalogue.get(center.accelerator)
-            if spec is None:
-                problems.append(
-                    (
-                        (*loc, "accelerator"),
-                        f"unknown accelerator {center.accelerator!r}; valid: "
-                        f"{', '.join(sorted(catalogue))} (or declare it under `accelerators`)",
-                    )
-                )
-            elif max(count for _, count in center.installed(spec)) < 1:
-                if center.pflops is not None:
-                    problems.append(
-                        ((*loc, "pflops"), f"{center.pflops} PFLOPS is less than one accelerator")
-                    )
-                else:
-                    server_kw = center.server_model(spec.watts).kw
-                    problems.append(
-                        (
-                            (*loc, "cabinets"),
-                            f"{center.cabinets} cabinets of {center.kw_per_cabinet:g} kW hold "
-                            f"less than one server ({server_kw:g} kW)",
-                        )
-                    )
-    return problems
+            if center.pools is None:
+                yield loc, center, center.pool_list()[0]
+            else:
+                for index, pool in enumerate(center.pools):
+                    yield (*loc, "pools", index), center, pool
+
+
+def _too_small(
+    loc: Loc, center: schema.Center, pool: schema.Pool, spec: schema.Accelerator
+) -> tuple[Loc, str]:
+    """Names the unit that holds less than one accelerator: PFLOPS, or cabinets against the
+    server's power."""
+    if pool.pflops is not None:
+        return (*loc, "pflops"), f"{pool.pflops} PFLOPS is less than one accelerator"
+    server_kw = center.server_model(spec.watts).kw
+    return (
+        (*loc, "cabinets"),
+        f"{center.cabinets} cabinets of {center.kw_per_cabinet:g} kW hold less than one server "
+        f"({server_kw:g} kW)",
+    )
 
 
 def check_class_names_unique(scenario: schema.Scenario) -> Found:
@@ -115,36 +141,41 @@ def check_policies_known(scenario: schema.Scenario) -> Found:
 
 
 def check_sizes_fit(scenario: schema.Scenario) -> Found:
-    """Every job a class can produce must fit some center its dispatch may send it to."""
+    """Every job a class can produce must fit some pool its dispatch may send it to, of an
+    accelerator type it accepts."""
     catalogue = scenario.accelerator_catalogue()
-    capacity: dict[str, int] = {}
-    for city_name, city in scenario.cities.items():
-        counts = [
-            max(count for _, count in c.installed(catalogue[c.accelerator]))
-            for c in city.centers.values()
-            if c.accelerator in catalogue
-        ]
-        capacity[city_name] = max(counts, default=0)
     try:
         moves = dispatcher(scenario.dispatch).moves_jobs
     except UnknownPolicyError:
         return []
     problems: Found = []
     for index, workload in enumerate(scenario.workload):
-        largest = size_upper_bound(workload.size)
-        for origin in workload.origin:
-            if origin not in capacity:
+        largest = class_size_bound(workload)
+        accepted = workload.accelerators
+        pools: dict[str, list[int]] = {
+            city_name: [
+                max(count for _, count in center.installed(pool, catalogue[pool.accelerator]))
+                for center in city.centers.values()
+                for pool in center.pool_list()
+                if pool.accelerator in catalogue
+                and (accepted is None or pool.accelerator in accepted)
+            ]
+            for city_name, city in scenario.cities.items()
+        }
+        for origin in workload.possible_origins():
+            if origin not in pools:
                 continue
             reachable = (
                 scenario.reachable_cities(origin, workload.max_latency) if moves else [origin]
             )
-            room = max(capacity[city] for city in reachable)
+            room = max((count for city in reachable for count in pools[city]), default=0)
             if largest > room:
+                kinds = "" if accepted is None else f" of type {', '.join(accepted)}"
                 problems.append(
                     (
                         ("workload", index, "size"),
-                        f"jobs of up to {largest:g} accelerators fit no center that work from "
-                        f"{origin!r} may use under dispatch {scenario.dispatch!r} "
+                        f"jobs of up to {largest:g} accelerators fit no pool{kinds} that work "
+                        f"from {origin!r} may use under dispatch {scenario.dispatch!r} "
                         f"(largest holds {room})",
                     )
                 )
@@ -174,10 +205,17 @@ def check_demand_bounded(scenario: schema.Scenario) -> Found:
     problems: Found = []
     total = 0.0
     for index, workload in enumerate(scenario.workload):
-        expected = expected_arrivals(workload.arrival, scenario.run.horizon)
+        arrival = workload.arrival
+        if isinstance(arrival, schema.TraceArrival) and arrival._jobs is None:
+            continue  # unreadable; reported by load_traces
+        expected = expected_arrivals(arrival, scenario.run.horizon)
         if not math.isfinite(expected):
             problems.append(
-                (("workload", index, "arrival"), "the mean time between arrivals must be > 0")
+                (
+                    ("workload", index, "arrival"),
+                    "the expected number of arrivals is infinite (a mean time between arrivals "
+                    "of 0, or a growth that explodes over the horizon)",
+                )
             )
         total += expected
     if math.isfinite(total) and total > MAX_EXPECTED_JOBS:
@@ -191,71 +229,57 @@ def check_demand_bounded(scenario: schema.Scenario) -> Found:
     return problems
 
 
-def check_power(scenario: schema.Scenario) -> Found:
-    """A server draws at least its accelerators' board power; installed power fits the cap."""
-    catalogue = scenario.accelerator_catalogue()
+def check_job_shape_given(scenario: schema.Scenario) -> Found:
+    """Each class needs a size and a duration: its own, or from its trace, not both."""
     problems: Found = []
-    for city_name, city in scenario.cities.items():
-        for center_name, center in city.centers.items():
-            loc: Loc = ("cities", city_name, "centers", center_name)
-            spec = catalogue.get(center.accelerator)
-            if spec is None:
-                continue
-            server = center.server_model(spec.watts)
-            boards_kw = server.accelerators * spec.watts / 1000.0
-            if server.kw < boards_kw:
-                problems.append(
-                    (
-                        (*loc, "server", "kw"),
-                        f"{server.kw:g} kW is less than the board power of its "
-                        f"{server.accelerators} accelerators ({boards_kw:g} kW)",
-                    )
+    for index, workload in enumerate(scenario.workload):
+        arrival = workload.arrival
+        columns = arrival.columns if isinstance(arrival, schema.TraceArrival) else None
+        for key in ("size", "duration"):
+            from_trace = columns is not None and getattr(columns, key) is not None
+            # `work` (FLOP) stands in for a duration: the run time follows from the pool
+            own = key if key == "size" or workload.work is None else "work"
+            given = getattr(workload, own) is not None
+            if given == from_trace:
+                wanted = " (`duration` or `work`)" if key == "duration" else ""
+                message = (
+                    f"the trace gives each job's {key} (`arrival.columns.{key}`); remove `{own}` "
+                    "or that column"
+                    if given
+                    else f"required key is missing{wanted} (only a trace arrival with "
+                    f"`columns.{key}` may omit it)"
                 )
-                continue
-            if center.power_cap is None:
-                continue
-            installed = max(count for _, count in center.installed(spec))
-            need_w = math.ceil(installed / server.accelerators) * server.kw * 1000.0 * center.pue
-            if need_w > center.power_cap * (1 + 1e-9):
-                fit = math.floor(center.power_cap / (server.kw * 1000.0 * center.pue))
+                problems.append((("workload", index, own), message))
+    return problems
+
+
+def check_trace_clusters(scenario: schema.Scenario) -> Found:
+    problems: Found = []
+    for index, workload in enumerate(scenario.workload):
+        arrival = workload.arrival
+        if not isinstance(arrival, schema.TraceArrival) or not arrival.clusters:
+            continue
+        loc: Loc = ("workload", index, "arrival", "clusters")
+        if arrival.columns.cluster is None:
+            problems.append((loc, "mapping clusters to cities needs `columns.cluster`"))
+        for cluster, city in arrival.clusters.items():
+            if city not in scenario.cities:
                 problems.append(
-                    (
-                        (*loc, "power_cap"),
-                        f"{installed} accelerators draw {need_w / 1e6:.4g} MW of facility power "
-                        f"at full load (PUE {center.pue:g}), above the cap of "
-                        f"{center.power_cap / 1e6:.4g} MW; at most "
-                        f"{fit * server.accelerators} fit",
-                    )
+                    ((*loc, cluster), f"unknown city {city!r}; valid: {', '.join(scenario.cities)}")
                 )
     return problems
 
 
-def check_inference_places(scenario: schema.Scenario) -> Found:
-    problems: Found = []
-    seen: set[str] = set()
-    for index, load in enumerate(scenario.inference):
-        if load.name in seen:
-            problems.append(
-                (("inference", index, "name"), f"duplicate inference name {load.name!r}")
-            )
-        seen.add(load.name)
-        city = scenario.cities.get(load.city)
-        if city is None:
-            problems.append(
-                (
-                    ("inference", index, "city"),
-                    f"unknown city {load.city!r}; valid: {', '.join(scenario.cities)}",
-                )
-            )
-        elif load.center is not None and load.center not in city.centers:
-            problems.append(
-                (
-                    ("inference", index, "center"),
-                    f"unknown center {load.center!r} in {load.city}; valid: "
-                    f"{', '.join(city.centers)}",
-                )
-            )
-    return problems
+def class_size_bound(workload: schema.WorkloadClass) -> float:
+    """The largest job size [accelerators] a class can produce (0 if it has none)."""
+    arrival = workload.arrival
+    if isinstance(arrival, schema.TraceArrival) and isinstance(arrival._jobs, Trace):
+        trace_sizes = arrival._jobs.size
+        if trace_sizes is not None:
+            return float(trace_sizes.max())
+    if workload.size is None:
+        return 0.0
+    return size_upper_bound(workload.size)
 
 
 def size_upper_bound(spec: object) -> float:
@@ -274,6 +298,20 @@ def size_upper_bound(spec: object) -> float:
 
 
 # --- sample files -------------------------------------------------------------------------
+
+
+def load_traces(scenario: schema.Scenario, base_dir: Path) -> Found:
+    """Read the file of every trace arrival, relative to ``base_dir``, into the spec."""
+    problems: Found = []
+    for index, workload in enumerate(scenario.workload):
+        arrival = workload.arrival
+        if not isinstance(arrival, schema.TraceArrival):
+            continue
+        try:
+            arrival._jobs = read_trace(base_dir / arrival.path, arrival.columns)
+        except TraceError as error:
+            problems.append((("workload", index, "arrival", *error.key), str(error)))
+    return problems
 
 
 def load_sample_files(scenario: schema.Scenario, base_dir: Path) -> tuple[schema.Scenario, Found]:
@@ -297,8 +335,9 @@ def _empirical_specs(scenario: schema.Scenario) -> Iterator[tuple[int, Loc, sche
     for index, workload in enumerate(scenario.workload):
         places: list[tuple[Loc, object]] = [
             (("size",), workload.size),
-            (("duration",), workload.duration),
         ]
+        if workload.duration is not None:
+            places.append((("duration",), workload.duration))
         if isinstance(workload.arrival, schema.RenewalArrival):
             places.append((("arrival", "interarrival"), workload.arrival.interarrival))
         for loc, spec in places:

@@ -160,6 +160,7 @@ def _validate_one(
         found = [_problem_from_pydantic(item, data, file, node) for item in error.errors()]
         raise ScenarioError(sorted(found, key=lambda problem: problem.line or 0)) from None
     scenario, problems = checks.load_sample_files(scenario, base_dir)
+    problems += checks.load_traces(scenario, base_dir)
     problems += checks.run_all(scenario)
     found = [Problem(file, loc, message, _line_of(node, data, loc)) for loc, message in problems]
     ScenarioError.collect(sorted(found, key=lambda problem: problem.line or 0))

@@ -1,7 +1,9 @@
 """The demand of one run: every job's arrival, class, origin, size and duration, drawn up front.
 
 Demand depends only on the scenario's workload and the run's seed, never on how it is served,
-so every policy and variant of a replication sees identical jobs (common random numbers).
+so every policy and variant of a replication sees identical jobs (common random numbers). A
+replayed trace does not depend on the seed at all (except origins drawn from a class's mix of
+cities for jobs of unmapped clusters).
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import ModelWork, Scenario, TraceArrival, WorkloadClass
 from sim.streams import stream
-from sim.workload.arrivals import interarrival_distribution, renewal_times
+from sim.workload.arrivals import arrival_times, replay_rows
 from sim.workload.distributions import from_spec
+from sim.workload.trace import loaded_trace
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,11 @@ class Demand:
     size: np.ndarray
     """Accelerators the job holds [-]."""
     duration: np.ndarray
-    """Run time [s]."""
+    """Run time [s] of classes that give a duration; NaN for classes that give work."""
+    work: np.ndarray
+    """Work per accelerator at peak compute: FLOP / (accelerators × MFU) [FLOP] of classes that
+    give work; NaN for those that give a duration. The run time on a pool is this divided by
+    the pool's peak FLOPS per accelerator."""
     dataset: np.ndarray
     """Bytes the job must move to run outside its origin city [bytes]."""
 
@@ -39,36 +46,75 @@ class Demand:
 
 def generate_demand(scenario: Scenario, seed: np.random.SeedSequence) -> Demand:
     """Draw all jobs arriving before the horizon, each class from its own streams."""
-    horizon = scenario.run.horizon
     cities = list(scenario.cities)
     columns: dict[str, list[np.ndarray]] = {name: [] for name in Demand.__dataclass_fields__}
     for index, workload in enumerate(scenario.workload):
-        gaps = interarrival_distribution(workload.arrival)
-        times = renewal_times(gaps, stream(seed, workload.name, "arrivals"), horizon)
-        n = len(times)
-        mix = workload.origin_weights()
-        origin_ids = np.array([cities.index(city) for city in mix], dtype=np.int16)
-        if len(origin_ids) == 1:
-            origins = np.full(n, origin_ids[0], dtype=np.int16)
-        else:
-            pick = stream(seed, workload.name, "origins").choice(
-                len(origin_ids), size=n, p=np.array(list(mix.values()))
-            )
-            origins = origin_ids[pick]
-        columns["arrival"].append(times)
-        columns["job_class"].append(np.full(n, index, dtype=np.int16))
-        columns["origin"].append(origins)
-        columns["size"].append(
-            from_spec(workload.size)
-            .sample(stream(seed, workload.name, "sizes"), n)
-            .astype(np.int64)
-        )
-        columns["duration"].append(
-            from_spec(workload.duration)
-            .sample(stream(seed, workload.name, "durations"), n)
-            .astype(np.float64)
-        )
-        columns["dataset"].append(np.full(n, workload.dataset))
+        jobs = _class_jobs(workload, cities, seed, scenario.run.horizon)
+        n = len(jobs["arrival"])
+        jobs["job_class"] = np.full(n, index, dtype=np.int16)
+        jobs["dataset"] = np.full(n, workload.dataset)
+        for name, column in jobs.items():
+            columns[name].append(column)
     merged = {name: np.concatenate(parts) for name, parts in columns.items()}
     order = np.argsort(merged["arrival"], kind="stable")
     return Demand(**{name: column[order] for name, column in merged.items()})
+
+
+def _class_jobs(
+    workload: WorkloadClass, cities: list[str], seed: np.random.SeedSequence, horizon: float
+) -> dict[str, np.ndarray]:
+    """Arrival, origin, size and duration of one class's jobs, in arrival order."""
+    spec = workload.arrival
+    rows = None
+    if isinstance(spec, TraceArrival):
+        times, rows = replay_rows(spec, horizon)
+    else:
+        times = arrival_times(spec, stream(seed, workload.name, "arrivals"), horizon)
+    n = len(times)
+    mix = workload.origin_weights()
+    origin_ids = np.array([cities.index(city) for city in mix], dtype=np.int16)
+    if len(origin_ids) == 1:
+        origins = np.full(n, origin_ids[0], dtype=np.int16)
+    else:
+        pick = stream(seed, workload.name, "origins").choice(
+            len(origin_ids), size=n, p=np.array(list(mix.values()))
+        )
+        origins = origin_ids[pick]
+    size = duration = None
+    if isinstance(spec, TraceArrival) and rows is not None:
+        trace = loaded_trace(spec)
+        if trace.cluster is not None and spec.clusters:
+            ids = {cluster: cities.index(city) for cluster, city in spec.clusters.items()}
+            mapped = np.array([ids.get(c, -1) for c in trace.cluster[rows]], dtype=np.int16)
+            origins = np.where(mapped >= 0, mapped, origins).astype(np.int16)
+        size = None if trace.size is None else trace.size[rows]
+        duration = None if trace.duration is None else trace.duration[rows]
+    if size is None:
+        size = from_spec(workload.size).sample(stream(seed, workload.name, "sizes"), n)
+    size = size.astype(np.int64)
+    work = np.full(n, np.nan)
+    if duration is None:
+        if workload.duration is not None:
+            duration = from_spec(workload.duration).sample(
+                stream(seed, workload.name, "durations"), n
+            )
+        else:
+            duration = np.full(n, np.nan)
+            work = _flop(workload, seed, n) / (size * workload.mfu)
+    return {
+        "arrival": times,
+        "origin": origins,
+        "size": size,
+        "duration": duration.astype(np.float64),
+        "work": work,
+    }
+
+
+def _flop(workload: WorkloadClass, seed: np.random.SeedSequence, n: int) -> np.ndarray:
+    """Training work of ``n`` jobs [FLOP]: given, or 6 × parameters × tokens (DOMAIN.md)."""
+    work = workload.work
+    if isinstance(work, ModelWork):
+        params = from_spec(work.params).sample(stream(seed, workload.name, "params"), n)
+        tokens = from_spec(work.tokens).sample(stream(seed, workload.name, "tokens"), n)
+        return 6.0 * np.asarray(params, dtype=np.float64) * tokens
+    return np.asarray(from_spec(work).sample(stream(seed, workload.name, "work"), n), np.float64)

@@ -128,19 +128,27 @@ class Empirical:
 def from_spec(spec: object) -> Distribution:
     """Build the distribution a validated scenario spec describes."""
     match spec:
-        case schema.FixedSize(value=value) | schema.FixedDuration(value=value):
+        case (
+            schema.FixedSize(value=value)
+            | schema.FixedDuration(value=value)
+            | schema.FixedAmount(value=value)
+        ):
             return Fixed(value)
         case schema.ExponentialDuration(mean=mean):
             return Exponential(mean)
-        case schema.LognormalDuration(median=median, sigma=sigma):
+        case (
+            schema.LognormalDuration(median=median, sigma=sigma)
+            | schema.LognormalAmount(median=median, sigma=sigma)
+        ):
             return Lognormal(median, sigma)
         case schema.UniformSize(low=low, high=high):
             return UniformInt(low, high)
-        case schema.UniformDuration(low=low, high=high):
+        case schema.UniformDuration(low=low, high=high) | schema.UniformAmount(low=low, high=high):
             return Uniform(low, high)
         case (
             schema.ChoiceSize(values=values, weights=weights)
             | schema.ChoiceDuration(values=values, weights=weights)
+            | schema.ChoiceAmount(values=values, weights=weights)
         ):
             return Choice.of(values, weights)
         case schema.EmpiricalSize(samples=samples) | schema.EmpiricalDuration(samples=samples):
@@ -148,3 +156,54 @@ def from_spec(spec: object) -> Distribution:
                 raise ValueError("empirical samples were not loaded from their file")
             return Empirical(np.asarray(samples))
     raise TypeError(f"not a distribution spec: {spec!r}")
+
+
+@dataclass(frozen=True)
+class BatchGaps:
+    """Gaps between jobs that arrive in geometric batches (compound Poisson), mean 1.
+
+    A gap is 0 (the next job of the same batch) with probability 1 - p, else exponential with
+    mean 1/p (the next batch). Mean 1 and CV² = 2/p - 1, so ``p = 2 / (1 + cv²)``.
+    """
+
+    p: float
+
+    @classmethod
+    def with_cv(cls, cv: float) -> BatchGaps:
+        return cls(2.0 / (1.0 + cv * cv))
+
+    @property
+    def mean(self) -> float:
+        return 1.0
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        new_batch = rng.random(n) < self.p
+        return np.where(new_batch, rng.exponential(1.0 / self.p, n), 0.0)
+
+
+@dataclass(frozen=True)
+class Hyperexponential:
+    """Exponential with mean ``m1`` w.p. ``p``, else with mean ``m2``.
+
+    :meth:`with_cv` fits mean 1 and a CV >= 1 with balanced means (p·m1 = (1 - p)·m2 = 1/2):
+    p = (1 + sqrt((cv² - 1)/(cv² + 1)))/2. These are the gaps of an interrupted Poisson
+    process (a two-state MMPP with a silent state; Kuczura 1973) with on-rate
+    λ = p/m1 + (1 - p)/m2, off→on rate β = 1/(m1·m2·λ) and on→off rate 1/m1 + 1/m2 - λ - β.
+    """
+
+    p: float
+    m1: float
+    m2: float
+
+    @classmethod
+    def with_cv(cls, cv: float) -> Hyperexponential:
+        p = (1.0 + math.sqrt((cv * cv - 1.0) / (cv * cv + 1.0))) / 2.0
+        return cls(p, 1.0 / (2.0 * p), 1.0 / (2.0 * (1.0 - p)))
+
+    @property
+    def mean(self) -> float:
+        return self.p * self.m1 + (1.0 - self.p) * self.m2
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        means = np.where(rng.random(n) < self.p, self.m1, self.m2)
+        return rng.exponential(1.0, n) * means

@@ -73,7 +73,7 @@ def test_the_good_scenario_loads(tmp_path):
         (
             "values: [1, 2, 8]",
             "values: [1, 2, 64]",
-            "workload[0].size: jobs of up to 64 accelerators fit no center",
+            "workload[0].size: jobs of up to 64 accelerators fit no pool",
         ),
         ("origin: a", "origin: b", "s.yaml:9: workload[0].origin: unknown city 'b'; valid: a"),
         ("12/h", "12/fortnight", "workload[0].arrival.rate: unknown time unit 'fortnight'"),

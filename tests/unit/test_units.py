@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from sim.units import format_duration, parse_duration, parse_rate
+from sim.units import format_duration, parse_duration, parse_growth, parse_rate
 
 
 @pytest.mark.parametrize(
@@ -51,3 +51,34 @@ def test_format_duration_picks_a_readable_unit():
     assert format_duration(5400) == "1.5 h"
     assert format_duration(10 * 86400) == "10 d"
     assert format_duration(math.nan) == "n/a"
+
+
+@pytest.mark.parametrize(
+    ("text", "yearly"),
+    [
+        ("60%/y", 0.6),
+        (0.6, 0.6),
+        ("-10% / yr", -0.1),
+        ("1%/w", 1.01**52.142857142857146 - 1),
+        ("5%/30d", 1.05 ** (365 / 30) - 1),
+        ("0%/d", 0.0),
+    ],
+)
+def test_growth_compounds_to_a_yearly_fraction(text, yearly):
+    assert parse_growth(text) == pytest.approx(yearly, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("60%", "expected a growth"),
+        ("60/y", "expected a growth"),
+        ("5%/fortnight", "unknown time unit"),
+        ("-100%/y", "negative or zero"),
+        ("1000%/h", "impossibly large"),
+        (True, "expected a growth"),
+    ],
+)
+def test_bad_growth_says_what_is_wrong(bad, message):
+    with pytest.raises(ValueError, match=message):
+        parse_growth(bad)

@@ -1,0 +1,143 @@
+"""Job traces: reading a CSV of submitted jobs into columns, for replay and for fitting."""
+
+from __future__ import annotations
+
+import functools
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sim.scenario import schema
+from sim.scenario.errors import Loc
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A trace's jobs in submit order, as columns."""
+
+    submit: np.ndarray
+    """Submit time since the earliest submit [s]."""
+    size: np.ndarray | None
+    """Accelerators per job [-], if the trace has them."""
+    duration: np.ndarray | None
+    """Run time [s], if the trace has them."""
+    cluster: np.ndarray | None
+    """The cluster of each job (strings), if the trace has them."""
+
+    def __len__(self) -> int:
+        return len(self.submit)
+
+
+class TraceError(ValueError):
+    """A trace that cannot be read; ``key`` locates the culprit within the arrival spec."""
+
+    def __init__(self, key: Loc, message: str):
+        super().__init__(message)
+        self.key = key
+
+
+def read_trace(path: Path, columns: schema.TraceColumns) -> Trace:
+    """Read a CSV trace with a header row; the columns are named by ``columns``.
+
+    Raises
+    ------
+    TraceError
+        If the file cannot be read, lacks a named column or holds a bad value.
+    """
+    stat = _stat(path)
+    return _read_cached(path.resolve(), stat.st_mtime_ns, stat.st_size, columns.model_dump_json())
+
+
+def loaded_trace(spec: schema.TraceArrival) -> Trace:
+    """The trace a loaded scenario read for ``spec`` (see ``sim.scenario.checks``)."""
+    if not isinstance(spec._jobs, Trace):
+        raise ValueError(f"the trace {spec.path!r} was not read; load the scenario from its file")
+    return spec._jobs
+
+
+def _stat(path: Path) -> os.stat_result:
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        raise TraceError(("path",), f"trace file {str(path)!r} does not exist") from None
+    except OSError as error:
+        raise TraceError(("path",), f"cannot read trace file {str(path)!r}: {error}") from None
+
+
+@functools.lru_cache(maxsize=8)
+def _read_cached(path: Path, mtime_ns: int, file_size: int, columns_json: str) -> Trace:
+    """Read once per file version and column choice (variants and sweep points share it)."""
+    import pandas as pd
+
+    columns = schema.TraceColumns.model_validate_json(columns_json)
+    wanted = {key: name for key, name in columns.model_dump().items() if name is not None}
+    try:
+        header = pd.read_csv(path, nrows=0).columns
+        for key, name in wanted.items():
+            if name not in header:
+                raise TraceError(
+                    ("columns", key),
+                    f"{path.name}: no column {name!r}; columns: {', '.join(map(str, header))}",
+                )
+        dtypes = {wanted["cluster"]: str} if "cluster" in wanted else None
+        frame = pd.read_csv(path, usecols=list(set(wanted.values())), dtype=dtypes)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise TraceError(("path",), f"cannot read trace file {path.name!r}: {error}") from None
+    if frame.empty:
+        raise TraceError(("path",), f"trace file {path.name!r} holds no jobs")
+    submit = _seconds_since_first(frame[wanted["submit"]], path.name)
+    order = np.argsort(submit, kind="stable")
+    size = duration = cluster = None
+    if "size" in wanted:
+        size = _numbers(frame[wanted["size"]], path.name, "size", whole=True)[order]
+    if "duration" in wanted:
+        duration = _numbers(frame[wanted["duration"]], path.name, "duration", whole=False)[order]
+    if "cluster" in wanted:
+        cluster = frame[wanted["cluster"]].fillna("").to_numpy(dtype=object)[order]
+    return Trace(submit[order], size, duration, cluster)
+
+
+def _seconds_since_first(raw: object, file: str) -> np.ndarray:
+    import pandas as pd
+
+    series = pd.Series(raw)
+    numeric = pd.to_numeric(series, errors="coerce")
+    if numeric.notna().all():
+        seconds = numeric.to_numpy(dtype=float)
+    else:
+        with warnings.catch_warnings():  # mixed formats fall back to dateutil: still correct
+            warnings.simplefilter("ignore", UserWarning)
+            stamps = pd.to_datetime(series, errors="coerce")
+        bad = stamps.isna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise TraceError(
+                ("columns", "submit"),
+                f"{file} line {row + 2}: submit time {series.iloc[row]!r} is neither a number of "
+                "seconds nor a date-time",
+            )
+        seconds = (stamps - stamps.min()).dt.total_seconds().to_numpy(dtype=float)
+    return seconds - seconds.min()
+
+
+def _numbers(raw: object, file: str, key: str, whole: bool) -> np.ndarray:
+    import pandas as pd
+
+    series = pd.Series(raw)
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+    if whole:
+        bad = ~np.isfinite(values) | (values < 1) | (values % 1 != 0)
+        need = "whole numbers >= 1"
+    else:
+        bad = ~np.isfinite(values) | (values < 0)
+        need = "numbers of seconds >= 0"
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise TraceError(
+            ("columns", key),
+            f"{file} line {row + 2}: {key} {series.iloc[row]!r}; {key}s must be {need}",
+        )
+    return values.astype(np.int64) if whole else values

@@ -33,10 +33,11 @@ METRIC_DOCS: dict[str, str] = {
     "installed_accelerators_mean": "Time-average accelerators installed in the window [-]",
     "utilisation": "Busy accelerators (training and inference) / installed accelerators, both "
     "time-weighted over the window [-]",
-    "cabinets_used": "Cabinets the most accelerators installed in the window fill: their IT "
-    "power at full load / kw_per_cabinet [-]",
+    "cabinets_used": "Cabinets the most accelerators installed in the window fill (a center's "
+    "pools together): their IT power at full load / kw_per_cabinet [-]",
     "power_headroom_mw": "Site power cap minus the facility power of the most accelerators "
-    "installed in the window at full load, over the centers with a cap [MW]",
+    "installed in the window at full load (a center's pools together), over the centers with "
+    "a cap [MW]",
     "inference_demand_h": "Accelerator-hours the inference loads wanted [h]",
     "inference_served_h": "Accelerator-hours the inference loads held [h]",
     "inference_shortfall_h": "Accelerator-hours of inference not served: training held them "
@@ -54,7 +55,8 @@ METRIC_DOCS: dict[str, str] = {
     "slowdown_mean": "Mean bounded slowdown max(1, turnaround / max(run time, 10 s)) [-]",
     "queue_len_mean": "Time-average number of waiting jobs [-]",
     "queue_len_max": "Largest number of waiting jobs [-]",
-    "delivered_pflops_h": "Compute delivered: busy accelerator-hours × peak [PFLOPS·h]",
+    "delivered_pflops_h": "Compute delivered: busy accelerator-hours (training and inference) "
+    "× peak [PFLOPS·h]",
     "energy_mwh": "Facility energy: (busy, idle and server power) × PUE [MWh]",
     "power_mw_mean": "Mean facility power [MW]",
     "cost_cny": "Electricity cost of the facility energy [CNY]",
@@ -66,7 +68,8 @@ METRIC_DOCS: dict[str, str] = {
     "interruptions": "Job failures in the window (failures on) [-]",
     "lost_accelerator_h": "Accelerator time lost to failures in the window: work since the last "
     "checkpoint plus restarts, counted at the failure [accelerator·h]",
-    "goodput": "Useful / held accelerator time: 1 - lost / busy accelerator time [-]",
+    "goodput": "Useful / held accelerator time of training: 1 - lost / busy training "
+    "accelerator time [-]",
 }
 """Every metric of a summary, with its meaning and unit."""
 

@@ -11,7 +11,9 @@ The fitted class keeps the trace's means exactly, because capacity planning live
 - arrivals: the mean rate over the trace's span and the coefficient of variation (CV) of the
   gaps between submits: ``poisson`` when the CV is within :data:`POISSON_CV` of 1, else
   ``bursty`` with that CV. Its model is the one whose share of zero gaps (simultaneous
-  submits) is closer to the trace's: ``batch`` predicts 1 - p = (cv² - 1)/(cv² + 1), ``mmpp`` 0.
+  submits) is closer to the trace's: ``batch`` predicts 1 - p = (cv² - 1)/(cv² + 1), ``mmpp`` 0;
+- optionally a daily and weekly profile (:func:`profile_fit`), the rate and CV then measured in
+  its operational time.
 """
 
 from __future__ import annotations

@@ -102,6 +102,11 @@ def _parser() -> argparse.ArgumentParser:
         fit.add_argument(
             f"--{key}", default=default, metavar="COLUMN", help=f"column of the {meaning}"
         )
+    fit.add_argument(
+        "--profile",
+        action="store_true",
+        help="also fit daily (and weekly) rate multipliers; the CV is then measured without them",
+    )
     fit.add_argument("--name", default="fitted", help="name of the class (default: fitted)")
     fit.add_argument("--origin", default="origin-city", help="the class's origin city")
     fit.set_defaults(handler=_fit)
@@ -240,7 +245,8 @@ def _schema(args: argparse.Namespace) -> int:
 def _fit(args: argparse.Namespace) -> int:
     columns = TraceColumns(submit=args.submit, size=args.size, duration=args.duration)
     try:
-        fitted = fit_trace(read_trace(args.trace, columns), name=args.name, origin=args.origin)
+        trace = read_trace(args.trace, columns)
+        fitted = fit_trace(trace, name=args.name, origin=args.origin, profile=args.profile)
     except ValueError as error:  # TraceError messages already name the file
         where = "" if isinstance(error, TraceError) else f"{args.trace}: "
         print(f"capsim fit: {where}{error}", file=sys.stderr)

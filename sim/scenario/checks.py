@@ -150,7 +150,8 @@ def check_sizes_fit(scenario: schema.Scenario) -> Found:
         return []
     problems: Found = []
     for index, workload in enumerate(scenario.workload):
-        largest = class_size_bound(workload)
+        from_trace = isinstance(workload.arrival, schema.TraceArrival) and workload.size is None
+        key: Loc = ("arrival", "columns", "size") if from_trace else ("size",)
         accepted = workload.accelerators
         pools: dict[str, list[int]] = {
             city_name: [
@@ -162,7 +163,7 @@ def check_sizes_fit(scenario: schema.Scenario) -> Found:
             ]
             for city_name, city in scenario.cities.items()
         }
-        for origin in workload.possible_origins():
+        for origin, largest in size_bounds(workload).items():
             if origin not in pools:
                 continue
             reachable = (
@@ -173,7 +174,7 @@ def check_sizes_fit(scenario: schema.Scenario) -> Found:
                 kinds = "" if accepted is None else f" of type {', '.join(accepted)}"
                 problems.append(
                     (
-                        ("workload", index, "size"),
+                        ("workload", index, *key),
                         f"jobs of up to {largest:g} accelerators fit no pool{kinds} that work "
                         f"from {origin!r} may use under dispatch {scenario.dispatch!r} "
                         f"(largest holds {room})",
@@ -270,16 +271,28 @@ def check_trace_clusters(scenario: schema.Scenario) -> Found:
     return problems
 
 
-def class_size_bound(workload: schema.WorkloadClass) -> float:
-    """The largest job size [accelerators] a class can produce (0 if it has none)."""
+def size_bounds(workload: schema.WorkloadClass) -> dict[str, float]:
+    """The largest job size [accelerators] a class can produce, by origin city.
+
+    A replayed trace gives each city the largest of the jobs that originate there.
+    """
     arrival = workload.arrival
-    if isinstance(arrival, schema.TraceArrival) and isinstance(arrival._jobs, Trace):
-        trace_sizes = arrival._jobs.size
-        if trace_sizes is not None:
-            return float(trace_sizes.max())
-    if workload.size is None:
-        return 0.0
-    return size_upper_bound(workload.size)
+    trace = arrival._jobs if isinstance(arrival, schema.TraceArrival) else None
+    sizes = trace.size if isinstance(trace, Trace) else None
+    if not isinstance(arrival, schema.TraceArrival) or trace is None or sizes is None:
+        bound = 0.0 if workload.size is None else size_upper_bound(workload.size)
+        return dict.fromkeys(workload.possible_origins(), bound)
+    city_of = np.full(len(trace), "", dtype=object)
+    if trace.cluster is not None and arrival.clusters:
+        city_of = np.array([arrival.clusters.get(c, "") for c in trace.cluster], dtype=object)
+    bounds: dict[str, float] = {}
+    for origin in workload.possible_origins():
+        mine = city_of == origin
+        if origin in workload.origin:
+            mine |= city_of == ""
+        if mine.any():
+            bounds[origin] = float(sizes[mine].max())
+    return bounds
 
 
 def size_upper_bound(spec: object) -> float:

@@ -67,6 +67,15 @@ class CumulativeRate:
         """Λ(horizon): the expected number of arrivals [-]."""
         return float(self.edges[-1])
 
+    def at(self, t: np.ndarray) -> np.ndarray:
+        """Λ(t) for t in [0, horizon] [-]."""
+        piece = np.clip(np.searchsorted(self.starts, t, side="right") - 1, 0, len(self.starts) - 1)
+        start, level = self.starts[piece], self.levels[piece]
+        if self.k == 0.0:
+            return self.edges[piece] + level * (t - start)
+        growth = np.exp(self.k * start) * np.expm1(self.k * (t - start)) / self.k
+        return self.edges[piece] + level * growth
+
     def invert(self, u: np.ndarray) -> np.ndarray:
         """Λ⁻¹(u) [s] for sorted u in [0, total)."""
         piece = np.clip(np.searchsorted(self.edges, u, side="right") - 1, 0, len(self.starts) - 1)

@@ -11,7 +11,9 @@ The fitted class keeps the trace's means exactly, because capacity planning live
 - arrivals: the mean rate over the trace's span and the coefficient of variation (CV) of the
   gaps between submits: ``poisson`` when the CV is within :data:`POISSON_CV` of 1, else
   ``bursty`` with that CV. Its model is the one whose share of zero gaps (simultaneous
-  submits) is closer to the trace's: ``batch`` predicts 1 - p = (cv² - 1)/(cv² + 1), ``mmpp`` 0.
+  submits) is closer to the trace's: ``batch`` predicts 1 - p = (cv² - 1)/(cv² + 1), ``mmpp`` 0;
+- optionally a daily and weekly profile (:func:`profile_fit`), the rate and CV then measured in
+  its operational time.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 import yaml
 
 from sim.scenario import schema
+from sim.workload.arrivals import CumulativeRate
 from sim.workload.distributions import from_spec
 from sim.workload.trace import Trace
 
@@ -58,24 +61,35 @@ class TraceFit:
         return from_spec(spec.size).mean, from_spec(spec.duration).mean
 
 
-def fit_trace(trace: Trace, name: str = "fitted", origin: str = "origin-city") -> TraceFit:
-    """Fit a workload class to a trace with sizes and durations."""
+def fit_trace(
+    trace: Trace, name: str = "fitted", origin: str = "origin-city", profile: bool = False
+) -> TraceFit:
+    """Fit a workload class to a trace with sizes and durations.
+
+    With ``profile``, the arrival also gets daily (and weekly) multipliers, and its rate and CV
+    are measured in the operational time of that profile, so the daily swing is not counted
+    twice as burstiness.
+    """
     if trace.size is None or trace.duration is None:
         raise ValueError("fitting needs the trace's sizes and durations")
     if len(trace) < 3:
         raise ValueError(f"a trace of {len(trace)} jobs is too short to fit")
     span = float(trace.submit[-1] - trace.submit[0])
-    gaps = np.diff(trace.submit)
     if span <= 0:
         raise ValueError("every job of the trace is submitted at the same time")
-    cv = float(gaps.std() / gaps.mean())
+    multipliers = profile_fit(trace) if profile else {}
+    times = operational_time(trace, multipliers)
+    gaps = np.diff(times)
     zero_share = float(np.mean(gaps == 0))
+    arrival = arrival_spec(len(gaps) / float(times[-1] - times[0]), _cv(gaps), zero_share)
+    if multipliers:
+        arrival["profile"] = multipliers
     durations = trace.duration
     median, sigma, lognormal_mean = lognormal_fit(durations)
     workload = {
         "name": name,
         "origin": origin,
-        "arrival": arrival_spec(len(gaps) / span, cv, zero_share),
+        "arrival": arrival,
         "size": size_spec(trace.size),
         "duration": duration_spec(durations, (median, sigma, lognormal_mean)),
     }
@@ -85,10 +99,45 @@ def fit_trace(trace: Trace, name: str = "fitted", origin: str = "origin-city") -
         span_s=span,
         mean_size=float(trace.size.mean()),
         mean_duration_s=float(durations.mean()),
-        interarrival_cv=cv,
+        interarrival_cv=_cv(np.diff(trace.submit)),
         zero_gap_share=zero_share,
         lognormal=(median, sigma, lognormal_mean),
     )
+
+
+def profile_fit(trace: Trace) -> dict[str, list[float]]:
+    """Multipliers per hour of the day and (over two weeks or more) per day of the week.
+
+    Each is the trace's arrivals in that hour (day) per second the trace spent in it,
+    normalised to mean 1. Date-time traces use the calendar (0 = Monday 00:00, as in a run);
+    traces of plain seconds count from their first submit.
+    """
+    t = trace.submit + (trace.week_offset or 0.0)
+    minutes = np.arange(t[0], t[-1], 60.0)
+    multipliers: dict[str, list[float]] = {}
+    for key, width, slots, shortest in (
+        ("daily", 3600.0, 24, 2 * DAY),
+        ("weekly", DAY, 7, 14 * DAY),
+    ):
+        if t[-1] - t[0] < shortest:
+            continue
+        exposure = np.bincount((minutes // width).astype(np.int64) % slots, minlength=slots)
+        counts = np.bincount((t // width).astype(np.int64) % slots, minlength=slots)
+        rate = counts / np.maximum(exposure, 1)
+        multipliers[key] = [round(float(x), 3) for x in rate / rate.mean()]
+    return multipliers
+
+
+def operational_time(trace: Trace, multipliers: dict[str, list[float]]) -> np.ndarray:
+    """Submit times mapped through the cumulative profile Λ(t) (plain times without one)."""
+    if not multipliers:
+        return trace.submit
+    offset = trace.week_offset or 0.0
+    spec = schema.PoissonArrival.model_validate(
+        {"kind": "poisson", "rate": 1.0, "profile": multipliers}
+    )
+    cumulative = CumulativeRate.of(spec, float(trace.submit[-1]) + offset + 1.0)
+    return cumulative.at(trace.submit + offset)
 
 
 def lognormal_fit(durations: np.ndarray) -> tuple[float, float, float]:
@@ -134,6 +183,10 @@ def duration_spec(durations: np.ndarray, lognormal: tuple[float, float, float]) 
     return {"kind": "choice", "values": values, "weights": weights}
 
 
+def _cv(gaps: np.ndarray) -> float:
+    return float(gaps.std() / gaps.mean())
+
+
 def _round(value: float, digits: int) -> float:
     return float(f"{value:.{digits}g}")
 
@@ -157,6 +210,11 @@ def fit_report(fit: TraceFit, source: str) -> str:
             if kept
             else "not used; the duration is the trace's quantile bins (bin means weighted by "
             "their counts), which keep the mean"
+        ),
+        *(
+            ["# arrival: a profile fitted to the submit times; the rate and CV without it"]
+            if "profile" in fit.workload["arrival"]
+            else []
         ),
         "# set `origin` to the city the jobs come from; paste under `workload:`",
     ]

@@ -26,6 +26,8 @@ class Trace:
     """Run time [s], if the trace has them."""
     cluster: np.ndarray | None
     """The cluster of each job (strings), if the trace has them."""
+    week_offset: float | None = None
+    """Time from the Monday 00:00 before the earliest submit to it [s], for date-time traces."""
 
     def __len__(self) -> int:
         return len(self.submit)
@@ -88,7 +90,7 @@ def _read_cached(path: Path, mtime_ns: int, file_size: int, columns_json: str) -
         raise TraceError(("path",), f"cannot read trace file {path.name!r}: {error}") from None
     if frame.empty:
         raise TraceError(("path",), f"trace file {path.name!r} holds no jobs")
-    submit = _seconds_since_first(frame[wanted["submit"]], path.name)
+    submit, week_offset = _seconds_since_first(frame[wanted["submit"]], path.name)
     order = np.argsort(submit, kind="stable")
     size = duration = cluster = None
     if "size" in wanted:
@@ -97,30 +99,33 @@ def _read_cached(path: Path, mtime_ns: int, file_size: int, columns_json: str) -
         duration = _numbers(frame[wanted["duration"]], path.name, "duration", whole=False)[order]
     if "cluster" in wanted:
         cluster = frame[wanted["cluster"]].fillna("").to_numpy(dtype=object)[order]
-    return Trace(submit[order], size, duration, cluster)
+    return Trace(submit[order], size, duration, cluster, week_offset)
 
 
-def _seconds_since_first(raw: object, file: str) -> np.ndarray:
+def _seconds_since_first(raw: object, file: str) -> tuple[np.ndarray, float | None]:
+    """Submit times since the earliest [s], and for date-times its time since Monday 00:00."""
     import pandas as pd
 
     series = pd.Series(raw)
     numeric = pd.to_numeric(series, errors="coerce")
     if numeric.notna().all():
         seconds = numeric.to_numpy(dtype=float)
-    else:
-        with warnings.catch_warnings():  # mixed formats fall back to dateutil: still correct
-            warnings.simplefilter("ignore", UserWarning)
-            stamps = pd.to_datetime(series, errors="coerce")
-        bad = stamps.isna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise TraceError(
-                ("columns", "submit"),
-                f"{file} line {row + 2}: submit time {series.iloc[row]!r} is neither a number of "
-                "seconds nor a date-time",
-            )
-        seconds = (stamps - stamps.min()).dt.total_seconds().to_numpy(dtype=float)
-    return seconds - seconds.min()
+        return seconds - seconds.min(), None
+    with warnings.catch_warnings():  # mixed formats fall back to dateutil: still correct
+        warnings.simplefilter("ignore", UserWarning)
+        stamps = pd.to_datetime(series, errors="coerce")
+    bad = stamps.isna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise TraceError(
+            ("columns", "submit"),
+            f"{file} line {row + 2}: submit time {series.iloc[row]!r} is neither a number of "
+            "seconds nor a date-time",
+        )
+    first = stamps.min()
+    monday = first.normalize() - pd.Timedelta(days=first.weekday())
+    since_first = (stamps - first).dt.total_seconds().to_numpy(dtype=float)
+    return since_first, (first - monday).total_seconds()
 
 
 def _numbers(raw: object, file: str, key: str, whole: bool) -> np.ndarray:

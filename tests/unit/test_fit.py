@@ -15,6 +15,7 @@ from sim.cli import main
 from sim.scenario import schema
 from sim.streams import stream
 from sim.units import parse_rate
+from sim.workload.arrivals import arrival_times
 from sim.workload.distributions import BatchGaps, Hyperexponential, from_spec
 from sim.workload.fit import fit_trace
 from sim.workload.trace import Trace
@@ -22,6 +23,7 @@ from sim.workload.trace import Trace
 SCENARIOS = Path(__file__).parents[2] / "scenarios"
 EXCERPT = SCENARIOS / "data" / "philly_excerpt.csv"
 FULL = Path("/work/shared/data/philly_jobs.csv")
+DAY = 86400.0
 
 
 def printed_class(text: str) -> schema.WorkloadClass:
@@ -114,3 +116,26 @@ def test_bad_traces_exit_2_with_the_problem(capsys, args, message):
 def test_a_missing_trace_exits_2(tmp_path, capsys):
     assert main(["fit", str(tmp_path / "none.csv")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_daily_profile_is_recovered_and_not_counted_as_burstiness():
+    daily = [0.2] * 8 + [3.0] * 8 + [1.0] * 8
+    arrival = schema.PoissonArrival.model_validate(
+        {"kind": "poisson", "rate": "2000/d", "profile": {"daily": daily}}
+    )
+    times = arrival_times(arrival, stream(np.random.SeedSequence(8), "fit", "profile"), 28 * DAY)
+    trace = Trace(
+        times - times[0], np.ones(len(times), int), np.full(len(times), 60.0), None, times[0]
+    )
+    plain = fit_trace(trace).workload["arrival"]
+    assert plain["kind"] == "bursty" and plain["cv"] > 1.2
+    fitted = fit_trace(trace, profile=True).workload["arrival"]
+    assert fitted["kind"] == "poisson"
+    assert parse_rate(fitted["rate"]) * DAY == pytest.approx(2000, rel=4 / math.sqrt(len(times)))
+    expected = np.array(daily) / np.mean(daily)
+    per_hour = len(times) / 24 * expected  # jobs behind each multiplier
+    error = np.abs(np.array(fitted["profile"]["daily"]) - expected)
+    assert np.all(error <= 4 * expected / np.sqrt(per_hour) + 2e-3)
+    assert fitted["profile"]["weekly"] == pytest.approx(
+        [1.0] * 7, abs=4 / math.sqrt(len(times) / 7)
+    )

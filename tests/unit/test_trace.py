@@ -133,6 +133,12 @@ def _line(key: str) -> int:
             "workload[0].arrival.clusters.6c71a0: unknown city 'shenzen'",
         ),
         ("columns: {submit: timestamp", "columns: {submit: cluster", "neither a number"),
+        (
+            "lingang: {accelerator: a100, count: 128}",
+            "lingang: {accelerator: a100, count: 8}",
+            "workload[0].arrival.columns.size: jobs of up to 16 accelerators fit no pool "
+            "that work from 'shanghai' may use",
+        ),
         ("format: csv", "format: parquet", "workload[0].arrival.format: Input should be 'csv'"),
     ],
 )
@@ -156,3 +162,9 @@ def test_numeric_cluster_ids_map_like_strings(tmp_path):
     shenzhen = list(scenario.cities).index("shenzhen")
     trace = pd.read_csv(EXCERPT, dtype={"cluster": str})
     assert np.sum(demand.origin == shenzhen) == trace["cluster"].isin(["6c71a0", "103959"]).sum()
+
+
+def test_sizes_are_checked_per_origin_city(tmp_path):
+    """Shenzhen's cluster (6c71a0) has jobs of at most 8 GPUs: 8 accelerators are enough."""
+    small = "qianhai: {accelerator: a100, count: 8}"
+    load_scenario(_edited_replay(tmp_path, "qianhai: {accelerator: a100, count: 128}", small))

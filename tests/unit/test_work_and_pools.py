@@ -156,3 +156,24 @@ def _pools_city(workload: list[dict[str, Any]], dispatch: str = "siloed") -> dic
 def _accelerator_of(result: Any) -> np.ndarray:
     kinds = np.array([c.accelerator for c in result.centers])
     return kinds[result.center]
+
+
+def test_on_demand_weighs_the_slow_pool_by_its_run_time_when_the_fast_one_queues():
+    # One job's worth of accelerators in each pool; a job lasts 1 h on H800 and 989/280 =
+    # 3.53 h on Ascend, and one arrives every 10 min (overload). Earliest expected finish sends
+    # work to each pool in proportion to its throughput: 0.283 / 1.283 = 22% to Ascend.
+    flop = 8 * H800_FLOPS * 0.4 * 3600
+    data = _pools_city([_work_class("w", work=flop, size=8)], dispatch="on-demand")
+    data["workload"][0]["arrival"] = {
+        "kind": "renewal",
+        "interarrival": {"kind": "fixed", "value": "10min"},
+    }
+    data["cities"]["a"]["centers"]["mixed"]["pools"] = [
+        {"accelerator": "h800", "count": 8},
+        {"accelerator": "ascend-910b", "count": 8},
+    ]
+    result = simulate(build(data), 1)
+    kind = _accelerator_of(result)
+    assert kind[0] == "h800" and np.all(kind[:4] == "h800")  # queueing 3 h still beats 3.5 h
+    on_ascend = float(np.mean(kind == "ascend-910b"))
+    assert on_ascend == pytest.approx((280 / 989) / (1 + 280 / 989), abs=0.03)

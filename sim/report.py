@@ -162,7 +162,13 @@ def variants_table(summary: Mapping[str, Any]) -> str:
             row = metrics["overall"] if place == "overall" else metrics["cities"].get(place)
             if row is not None:
                 rows.append((f"{place if index == 0 else '':10} {name}", row))
-    return _render(_title(summary), "city       variant", _columns(SIDE_BY_SIDE, summary), rows)
+    columns = _columns(SIDE_BY_SIDE, summary)
+    if any(
+        _get(v["overall"], "installed_accelerators_mean") != _get(v["overall"], "accelerators")
+        for v in variants.values()
+    ):  # capacity changes over time in some variant: show what each had on average
+        columns = [("installed_accelerators_mean", "installed mean", _count), *columns]
+    return _render(_title(summary), "city       variant", columns, rows)
 
 
 def comparison_table(summary: Mapping[str, Any]) -> str:

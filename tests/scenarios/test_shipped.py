@@ -40,7 +40,7 @@ def test_growth_scenario_runs_its_three_years_and_reports_the_crossings():
     crossing, and Shanghai, built out in neither variant, crosses on the same day in both
     (common random numbers: same demand, same capacity).
     """
-    from sim.report import wait_alarm_lines
+    from sim.report import variants_table, wait_alarm_lines
     from sim.summary import run_replications
 
     path = Path(__file__).parents[2] / "scenarios" / "growth-2025-2027.yaml"
@@ -53,6 +53,7 @@ def test_growth_scenario_runs_its_three_years_and_reports_the_crossings():
     assert crossing["no-build-out"]["beijing"] is not None
     assert crossing["build-out"]["shenzhen"] > crossing["no-build-out"]["shenzhen"]
     assert crossing["build-out"]["shanghai"] == crossing["no-build-out"]["shanghai"]
+    assert "installed mean" in variants_table(summary)
     lines = wait_alarm_lines(summary)
     assert lines[0].startswith("build-out: p95 wait first exceeds 1 d: beijing never, shenzhen at")
     assert lines[1].startswith("no-build-out: p95 wait first exceeds 1 d: beijing at day")

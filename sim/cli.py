@@ -19,7 +19,7 @@ from sim.batch import cli as batch_cli
 from sim.engine import RunResult
 from sim.metrics import jobs_table, timeseries_table
 from sim.output import ParquetAppender, write_json
-from sim.report import comparison_table, summary_table, variants_table
+from sim.report import comparison_table, summary_table, variants_table, wait_alarm_lines
 from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.docs import schema_json, schema_markdown
 from sim.scenario.schema import TraceColumns
@@ -172,6 +172,8 @@ def _run(args: argparse.Namespace) -> int:
         print(summary_table(summary, next(iter(summary["variants"]))))
     if summary["comparisons"]:
         print(comparison_table(summary))
+    for line in wait_alarm_lines(summary):
+        print(line)
     if args.out is not None:
         try:
             for writer in writers:

@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from heapq import heappop, heappush
 
 import numpy as np
@@ -33,6 +34,7 @@ from sim.policies import (
 )
 from sim.resources import CenterSpec, build_centers
 from sim.resources.failures import FailureLog, Failures
+from sim.resources.supply import supply_schedule
 from sim.resources.transfers import Schedule, SharedLink
 from sim.scenario.schema import Scenario
 from sim.streams import run_seed
@@ -205,7 +207,7 @@ def _dispatch_context(
         CenterView(
             index=c.index,
             city=c.city_index,
-            capacity=c.count,
+            capacity=c.max_count,
             peak_flops=c.tflops * 1e12,
             accelerator=c.accelerator,
             kwh_per_accelerator_s=c.facility_kw_per_busy / 3600.0,
@@ -230,7 +232,7 @@ def _dispatch_context(
                 if c.city in reachable and (kinds is None or c.accelerator in kinds)
             ]
             local[key] = [c for c in allowed[key] if centers[c].city == origin]
-    capacity = [c.count for c in centers]
+    capacity = [c.max_count for c in centers]
     return DispatchContext(
         centers=views,
         schedulers=schedulers,
@@ -326,7 +328,21 @@ class _Run:
         self.failures = failures
         # Chosen once, so a run without failures pays nothing for them.
         start = self._start if failures is None else self._start_failing
-        self.schedulers = [policy(c.count, jobs, start, depth) for c in centers]
+        schedules = {c.index: supply_schedule(c, self.horizon) for c in centers if c.changes}
+        self.capacity_changes = {
+            index: (schedule.times.tolist(), schedule.training.tolist())
+            for index, schedule in schedules.items()
+        }
+        """Per center whose supply changes: when, and to what, its training capacity changes."""
+        self.schedulers = [
+            policy(
+                int(schedules[c.index].training[0]) if c.index in schedules else c.count,
+                jobs,
+                start,
+                depth,
+            )
+            for c in centers
+        ]
         self.links = _links(scenario, self._schedule, self._deliver)
         self.dispatcher = dispatcher(scenario.dispatch)(
             _dispatch_context(
@@ -356,6 +372,9 @@ class _Run:
 
     def execute(self, progress: ProgressCallback | None) -> None:
         _Wakeup(self.env, self.edges[1], 1, self._sample)
+        for center, (times, _) in self.capacity_changes.items():
+            if len(times) > 1:
+                _Wakeup(self.env, times[1], 1, partial(self._change_capacity, center))
         with _collector_paused():
             if progress is None:
                 self._run_until(self.horizon)
@@ -478,6 +497,16 @@ class _Run:
         if self.backlog is not None:
             self.backlog.running_end[center] -= self.size[job] * now
         self.schedulers[center].release(job, now)
+
+    def _change_capacity(self, center: int, event: Event) -> None:
+        """Step ``event.value`` of a center's supply begins: a build-out phase or an hour of
+        its inference profile; the training capacity follows."""
+        step = event._value
+        times, capacity = self.capacity_changes[center]
+        self.schedulers[center].set_capacity(capacity[step], self.env._now)
+        if step + 1 < len(times):
+            delay = times[step + 1] - self.env._now
+            _Wakeup(self.env, delay, step + 1, partial(self._change_capacity, center))
 
     def _sample(self, event: Event) -> None:
         edge = event._value

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine import RunResult
+from sim.levels import SupplyLevels, supply_levels
 
 SLOWDOWN_THRESHOLD_S = 10.0
 """Run times below this count as this long in the bounded slowdown [s]."""
@@ -27,9 +28,20 @@ SLOWDOWN_THRESHOLD_S = 10.0
 Metrics = dict[str, float]
 
 METRIC_DOCS: dict[str, str] = {
-    "accelerators": "Accelerators installed [-]",
-    "capacity_pflops": "Installed peak compute [PFLOPS]",
-    "utilisation": "Time-average busy accelerators / installed accelerators [-]",
+    "accelerators": "Accelerators installed at the end of the window (build-out target) [-]",
+    "capacity_pflops": "Installed peak compute at the end of the window [PFLOPS]",
+    "installed_accelerators_mean": "Time-average accelerators installed in the window [-]",
+    "utilisation": "Busy accelerators (training and inference) / installed accelerators, both "
+    "time-weighted over the window [-]",
+    "cabinets_used": "Cabinets the most accelerators installed in the window fill (a center's "
+    "pools together): their IT power at full load / kw_per_cabinet [-]",
+    "power_headroom_mw": "Site power cap minus the facility power of the most accelerators "
+    "installed in the window at full load (a center's pools together), over the centers with "
+    "a cap [MW]",
+    "inference_demand_h": "Accelerator-hours the inference loads wanted [h]",
+    "inference_served_h": "Accelerator-hours the inference loads held [h]",
+    "inference_shortfall_h": "Accelerator-hours of inference not served: training held them "
+    "(it is never preempted) or too few were installed [h]",
     "jobs_arrived": "Jobs that arrived in the window [-]",
     "jobs_started": "Jobs that started in the window [-]",
     "jobs_completed": "Jobs that ended in the window [-]",
@@ -43,7 +55,8 @@ METRIC_DOCS: dict[str, str] = {
     "slowdown_mean": "Mean bounded slowdown max(1, turnaround / max(run time, 10 s)) [-]",
     "queue_len_mean": "Time-average number of waiting jobs [-]",
     "queue_len_max": "Largest number of waiting jobs [-]",
-    "delivered_pflops_h": "Compute delivered: busy accelerator-hours × peak [PFLOPS·h]",
+    "delivered_pflops_h": "Compute delivered: busy accelerator-hours (training and inference) "
+    "× peak [PFLOPS·h]",
     "energy_mwh": "Facility energy: (busy, idle and server power) × PUE [MWh]",
     "power_mw_mean": "Mean facility power [MW]",
     "cost_cny": "Electricity cost of the facility energy [CNY]",
@@ -55,7 +68,8 @@ METRIC_DOCS: dict[str, str] = {
     "interruptions": "Job failures in the window (failures on) [-]",
     "lost_accelerator_h": "Accelerator time lost to failures in the window: work since the last "
     "checkpoint plus restarts, counted at the failure [accelerator·h]",
-    "goodput": "Useful / held accelerator time: 1 - lost / busy accelerator time [-]",
+    "goodput": "Useful / held accelerator time of training: 1 - lost / busy training "
+    "accelerator time [-]",
 }
 """Every metric of a summary, with its meaning and unit."""
 
@@ -94,6 +108,7 @@ class _Window:
     def __init__(self, result: RunResult):
         self.result = result
         self.t0, self.t1 = result.warmup, result.horizon
+        self.levels: SupplyLevels = supply_levels(result)
         self.length = self.t1 - self.t0
         self.first = int(np.searchsorted(result.edges, self.t0))
         demand = result.demand
@@ -119,18 +134,29 @@ class _Window:
 
     def capacity_side(self, centers: Sequence[int]) -> Metrics:
         r = self.result
-        count = sum(r.centers[c].count for c in centers)
+        static = [c for c in centers if not r.centers[c].changes]
         busy = r.busy_area[centers, -1] - r.busy_area[centers, self.first]
         queued = r.queue_area[centers, -1] - r.queue_area[centers, self.first]
         tflops = np.array([r.centers[c].tflops for c in centers])
-        delivered = float(np.dot(busy, tflops) / 1000.0 / 3600.0)
+        inference = np.array([self._area(self.levels.inference, c) for c in centers])
+        demand = sum(self._area(self.levels.inference_demand, c) for c in centers)
+        # Static centers: count × length, exactly as before build-out existed.
+        installed_area = sum(r.centers[c].count for c in static) * self.length + sum(
+            self._area(self.levels.installed, c) for c in centers if c not in static
+        )
+        held = busy + inference
+        delivered = float(np.dot(held, tflops) / 1000.0 / 3600.0)
         energy_kwh, cost, co2_kg = np.sum([self._energy(c) for c in centers], axis=0)
+        at_end = [self._installed_at(c, self.t1) for c in centers]
         failed = np.isin(self.failure_center, centers)
         lost = float(self.failure_lost[failed].sum())
         return {
-            "accelerators": float(count),
-            "capacity_pflops": float(sum(r.centers[c].pflops for c in centers)),
-            "utilisation": float(busy.sum() / (count * self.length)),
+            "accelerators": float(sum(at_end)),
+            "capacity_pflops": float(
+                sum(n * r.centers[c].tflops / 1000.0 for n, c in zip(at_end, centers, strict=True))
+            ),
+            "installed_accelerators_mean": float(installed_area / self.length),
+            "utilisation": float(held.sum() / installed_area),
             "queue_len_mean": float(queued.sum() / self.length),
             "delivered_pflops_h": delivered,
             "energy_mwh": float(energy_kwh / 1000.0),
@@ -138,9 +164,63 @@ class _Window:
             "cost_cny": float(cost),
             "co2_t": float(co2_kg / 1000.0),
             "cost_per_pflops_h_cny": float(cost / delivered) if delivered > 0 else math.nan,
+            **self._facility(centers),
+            "inference_demand_h": float(demand / 3600.0),
+            "inference_served_h": float(inference.sum() / 3600.0),
+            "inference_shortfall_h": float((demand - inference.sum()) / 3600.0),
+            # Failures cost training jobs only: goodput is over training's busy time.
             "interruptions": float(failed.sum()),
             "lost_accelerator_h": lost / 3600.0,
             "goodput": 1.0 - lost / float(busy.sum()) if busy.sum() > 0 else math.nan,
+        }
+
+    def _area(self, levels: list[np.ndarray | None], center: int) -> float:
+        """A supply level's area over the window [accelerator·s]; 0 where it is static."""
+        level = levels[center]
+        return 0.0 if level is None else float(level[self.first :].sum())
+
+    def _installed_at(self, center: int, time: float, *, at_or_before: bool = False) -> int:
+        """The build-out target in force just before ``time`` [-] (or at it)."""
+        spec = self.result.centers[center]
+        count = spec.count
+        for at, installed in spec.installed_steps:
+            if at < time or (at_or_before and at == time):
+                count = installed
+        return count
+
+    def _peak_full_load_kw(self, pools: Sequence[int]) -> float:
+        """Facility power [kW] at full load of a site's pools at the instant in the window
+        when they have the most installed together."""
+        specs = [self.result.centers[c] for c in pools]
+        times = [self.t0] + [
+            at for spec in specs for at, _ in spec.installed_steps if self.t0 < at < self.t1
+        ]
+        return max(
+            sum(
+                float(spec.full_load_kw(self._installed_at(spec.index, t, at_or_before=True)))
+                for spec in specs
+            )
+            for t in times
+        )
+
+    def _facility(self, centers: Sequence[int]) -> Metrics:
+        """Cabinets filled and power headroom of the sites among ``centers`` (a center with
+        several pools is one site: its pools share its cabinets and power cap)."""
+        sites: dict[tuple[int, str], list[int]] = {}
+        for c in centers:
+            spec = self.result.centers[c]
+            sites.setdefault((spec.city_index, spec.name), []).append(c)
+        cabinets, headroom_kw, capped = 0.0, 0.0, False
+        for pools in sites.values():
+            site = self.result.centers[pools[0]]
+            full_kw = self._peak_full_load_kw(pools)
+            cabinets += math.ceil(full_kw / site.pue / site.kw_per_cabinet - 1e-9)
+            if math.isfinite(site.power_cap_kw):
+                headroom_kw += site.power_cap_kw - full_kw
+                capped = True
+        return {
+            "cabinets_used": cabinets,
+            "power_headroom_mw": headroom_kw / 1000.0 if capped else math.nan,
         }
 
     def _energy(self, center: int) -> tuple[float, float, float]:
@@ -153,7 +233,14 @@ class _Window:
         edges = self.result.edges[self.first :]
         width = np.diff(edges)
         busy = np.diff(self.result.busy_area[center, self.first :]) / width
-        kwh = spec.facility_power_kw(busy) * width / 3600.0
+        installed = None
+        if spec.changes:
+            held = self.levels.inference[center]
+            count = self.levels.installed[center]
+            assert held is not None and count is not None
+            busy = busy + held[self.first :] / width
+            installed = count[self.first :] / width
+        kwh = spec.facility_power_kw(busy, installed) * width / 3600.0
         hours = ((edges[:-1] + width / 2) / 3600.0) % 24
         price = np.asarray(spec.price_by_hour)[hours.astype(int)]
         energy = float(kwh.sum())
@@ -236,21 +323,23 @@ def jobs_table(result: RunResult) -> pd.DataFrame:
 
 
 def timeseries_table(result: RunResult) -> pd.DataFrame:
-    """Per center and time-series bin: mean busy accelerators, utilisation and queue length.
+    """Per center and time-series bin: mean busy accelerators (training and inference),
+    accelerators installed, utilisation, inference held and short, and queue length.
 
     A center with several pools is one row per bin, the sum of its pools; its `queue_len_max`
     is the sum of its pools' maxima (an upper bound on the center's).
     """
     frames = []
     width = np.diff(result.edges)
+    levels = supply_levels(result)
     for city_index, city in enumerate(result.cities):
         members = [c.index for c in result.centers if c.city_index == city_index]
         for name, pools in _pools_by_center(result, members).items():
-            count = sum(result.centers[c].count for c in pools)
+            installed, inference, short = _pool_supply(result, levels, pools, width)
             busy_area = result.busy_area[pools].sum(axis=0)
             queue_area = result.queue_area[pools].sum(axis=0)
             # Differences of cumulative areas carry round-off of ~1e-14: clip it, not real values.
-            busy = np.clip(np.diff(busy_area) / width, 0.0, count)
+            busy = np.clip(np.diff(busy_area) / width + inference, 0.0, installed)
             queued = np.maximum(np.diff(queue_area) / width, 0.0)
             frames.append(
                 pd.DataFrame(
@@ -261,8 +350,10 @@ def timeseries_table(result: RunResult) -> pd.DataFrame:
                         "t_start_s": result.edges[:-1],
                         "t_end_s": result.edges[1:],
                         "busy_mean": busy,
-                        "accelerators": count,
-                        "utilisation": busy / count,
+                        "accelerators": installed,
+                        "utilisation": busy / installed,
+                        "inference_mean": inference,
+                        "inference_short_mean": short,
                         "queue_len_mean": queued,
                         "queue_len_max": result.queue_max[pools].sum(axis=0),
                     }
@@ -272,3 +363,24 @@ def timeseries_table(result: RunResult) -> pd.DataFrame:
     for column in ("city", "center"):
         table[column] = table[column].astype("category")
     return table
+
+
+def _pool_supply(
+    result: RunResult, levels: SupplyLevels, pools: Sequence[int], width: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per bin, summed over a center's pools: mean accelerators installed, held by inference
+    and wanted by inference but not held [-]."""
+    installed = np.zeros(len(width))
+    inference = np.zeros(len(width))
+    short = np.zeros(len(width))
+    for c in pools:
+        installed_area = levels.installed[c]
+        if installed_area is None:
+            installed += result.centers[c].count
+            continue
+        held, wanted = levels.inference[c], levels.inference_demand[c]
+        assert held is not None and wanted is not None
+        installed += installed_area / width
+        inference += held / width
+        short += np.maximum(wanted - held, 0.0) / width
+    return installed, inference, short

@@ -112,7 +112,21 @@ def summary_table(summary: Mapping[str, Any], variant: str = "base") -> str:
     title = _title(summary)
     if len(summary["variants"]) > 1:
         title = f"variant {variant} · {title}"
-    return _render(title, "city / center", _columns(COLUMNS, summary), rows)
+    columns = _columns(COLUMNS + _supply_columns(metrics["overall"]), summary)
+    return _render(title, "city / center", columns, rows)
+
+
+def _supply_columns(overall: Row) -> list[tuple[str, str, Callable[[float, float], str]]]:
+    """Facility and inference columns, shown only for scenarios that use those features."""
+    columns: list[tuple[str, str, Callable[[float, float], str]]] = []
+    if _get(overall, "installed_accelerators_mean") != _get(overall, "accelerators"):
+        columns.append(("installed_accelerators_mean", "installed mean", _count))
+    if math.isfinite(_get(overall, "power_headroom_mw")):
+        columns.append(("cabinets_used", "cabinets", _fixed))
+        columns.append(("power_headroom_mw", "headroom MW", _fixed))
+    if _get(overall, "inference_demand_h") > 0:
+        columns.append(("inference_shortfall_h", "inference short h", _large))
+    return columns
 
 
 COMPARED: list[tuple[str, str, Callable[[float, float], str]]] = [
@@ -148,7 +162,13 @@ def variants_table(summary: Mapping[str, Any]) -> str:
             row = metrics["overall"] if place == "overall" else metrics["cities"].get(place)
             if row is not None:
                 rows.append((f"{place if index == 0 else '':10} {name}", row))
-    return _render(_title(summary), "city       variant", _columns(SIDE_BY_SIDE, summary), rows)
+    columns = _columns(SIDE_BY_SIDE, summary)
+    if any(
+        _get(v["overall"], "installed_accelerators_mean") != _get(v["overall"], "accelerators")
+        for v in variants.values()
+    ):  # capacity changes over time in some variant: show what each had on average
+        columns = [("installed_accelerators_mean", "installed mean", _count), *columns]
+    return _render(_title(summary), "city       variant", columns, rows)
 
 
 def comparison_table(summary: Mapping[str, Any]) -> str:
@@ -204,3 +224,16 @@ def _render(
 
     rule = "-" * len(line(header))
     return "\n".join([title, rule, line(header), rule, *(line(cells) for cells in body), rule])
+
+
+def wait_alarm_lines(summary: Mapping[str, Any]) -> list[str]:
+    """Per variant with periods: when each city's p95 wait first exceeds a day."""
+    lines = []
+    for variant, periods in summary.get("periods", {}).items():
+        crossings = [
+            f"{city} at day {start / 86400:.0f}" if start is not None else f"{city} never"
+            for city, start in periods["wait_p95_first_above_1d_s"].items()
+        ]
+        prefix = f"{variant}: " if len(summary["variants"]) > 1 else ""
+        lines.append(f"{prefix}p95 wait first exceeds 1 d: {', '.join(crossings)}")
+    return lines

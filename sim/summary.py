@@ -13,6 +13,7 @@ from typing import Any
 from sim.analysis import paired_differences, summarise_replications
 from sim.engine import ProgressCallback, RunResult, simulate
 from sim.metrics import METRIC_DOCS, run_metrics
+from sim.periods import period_metrics, summarise_periods
 from sim.scenario import expand_variants
 from sim.scenario.schema import Scenario
 
@@ -51,6 +52,9 @@ def run_replications(
     replications = scenario.run.replications if replications is None else replications
     variants = expand_variants(scenario)
     runs: dict[str, list[RunMetrics]] = {name: [] for name in variants}
+    periods: dict[str, list[RunMetrics]] = {
+        name: [] for name, variant in variants.items() if variant.run.period is not None
+    }
     for replication in range(replications):
         for index, (name, variant) in enumerate(variants.items()):
             report: ProgressCallback | None = None
@@ -58,9 +62,14 @@ def run_replications(
                 report = _bind(progress, replication, index, len(variants))
             result = simulate(variant, seed, replication=replication, progress=report)
             runs[name].append(run_metrics(result))
+            if variant.run.period is not None:
+                periods[name].append(period_metrics(result, variant.run.period))
             if on_result is not None:
                 on_result(name, result)
-    return summary_document(scenario, seed, runs)
+    document = summary_document(scenario, seed, runs)
+    if periods:
+        document["periods"] = {name: summarise_periods(runs) for name, runs in periods.items()}
+    return document
 
 
 def summary_document(

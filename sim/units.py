@@ -202,6 +202,20 @@ def parse_bandwidth(value: object) -> float:
     return _parse_with_units(value, BITS_PER_SECOND, "'400Gbps'", "bits per second")
 
 
+WATTS_PER: dict[str, float] = {
+    "w": 1.0,
+    "kw": 1e3,
+    "mw": 1e6,
+    "gw": 1e9,
+}
+"""Watts in each power unit."""
+
+
+def parse_power(value: object) -> float:
+    """Return a power in watts from a number (watts) or a string such as ``"120MW"``."""
+    return _parse_with_units(value, WATTS_PER, "'120MW'", "watts")
+
+
 FLOP_PER: dict[str, float] = {
     "flop": 1.0,
     "pflop": 1e15,

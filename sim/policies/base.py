@@ -11,6 +11,7 @@ themselves by their ``name``; adding a policy is writing one class in one file.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
@@ -84,6 +85,22 @@ class LocalScheduler:
         """A running job ends at time ``now`` [s] and frees its accelerators."""
         raise NotImplementedError
 
+    def set_capacity(self, capacity: int, now: float) -> None:
+        """From ``now`` [s], at most ``capacity`` accelerators may be busy.
+
+        Running jobs are never stopped: after a cut, ``free`` is negative until enough of them
+        have ended, and no queued job starts before that. After a rise, queued jobs start.
+        """
+        self.advance(now)
+        self.free += capacity - self.capacity
+        self.capacity = capacity
+        if self.free > 0 and len(self.queue):
+            self.start_waiting(now)
+
+    def start_waiting(self, now: float) -> None:
+        """Start the queued jobs the policy would start now that more accelerators are free."""
+        raise NotImplementedError
+
     def advance(self, now: float) -> None:
         """Accumulate the time-weighted levels up to ``now`` [s]."""
         dt = now - self.t_last
@@ -114,6 +131,7 @@ class CenterView:
     index: int
     city: int
     capacity: int
+    """The most accelerators the center (pool) ever has installed [-]."""
     peak_flops: float
     """Peak dense FP16/BF16 compute of one accelerator [FLOP/s]."""
     accelerator: str
@@ -208,9 +226,12 @@ class Dispatcher:
         scheduler = self.schedulers[center]
         if size <= scheduler.free and not len(scheduler.queue):
             return now
-        busy = scheduler.capacity - scheduler.free
+        capacity = scheduler.capacity
+        if capacity <= 0:
+            return math.inf
+        busy = capacity - scheduler.free
         backlog = self.running_end[center] - busy * now + self.queued_work[center]
-        return now + max(backlog, 0.0) / scheduler.capacity
+        return now + max(backlog, 0.0) / capacity
 
     def expected_starts(self, job: int, now: float, among: Sequence[int]) -> list[float]:
         """For each center of ``among``: when ``job`` would start there if sent now [s]: once
@@ -231,9 +252,13 @@ class Dispatcher:
             if size <= free and not len(scheduler.queue):
                 starts.append(ready)
                 continue
-            busy = scheduler.capacity - free
+            capacity = scheduler.capacity
+            if capacity <= 0:  # inference holds all of it for now
+                starts.append(math.inf)
+                continue
+            busy = capacity - free
             backlog = running_end[center] - busy * ready + queued_work[center]
-            starts.append(ready + max(backlog, 0.0) / scheduler.capacity)
+            starts.append(ready + max(backlog, 0.0) / capacity)
         return starts
 
     def run_time(self, job: int, center: int) -> float:

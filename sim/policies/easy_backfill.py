@@ -71,6 +71,13 @@ class EasyBackfill(LocalScheduler):
         if self.queue:
             self._schedule(now)
 
+    def set_capacity(self, capacity: int, now: float) -> None:
+        self.shadow_valid = False  # the reservation counted on the old capacity
+        super().set_capacity(capacity, now)
+
+    def start_waiting(self, now: float) -> None:
+        self._schedule(now)
+
     def _start(self, job: int, now: float) -> None:
         end = now + self.durations[job]
         size = self.sizes[job]

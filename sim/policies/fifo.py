@@ -49,3 +49,11 @@ class Fifo(LocalScheduler):
             self.free -= sizes[head]
             self.queued_size -= sizes[head]
             self.start(head)
+
+    def start_waiting(self, now: float) -> None:
+        queue, sizes = self.queue, self.sizes
+        while queue and sizes[queue[0]] <= self.free:
+            head = queue.popleft()
+            self.free -= sizes[head]
+            self.queued_size -= sizes[head]
+            self.start(head)

@@ -38,3 +38,6 @@ class OrderedQueue(LocalScheduler):
             self.free -= sizes[head]
             self.queued_size -= sizes[head]
             self.start(head)
+
+    def start_waiting(self, now: float) -> None:
+        self._start_heads()

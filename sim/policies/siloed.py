@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sim.policies.base import DispatchContext, Dispatcher
@@ -38,8 +40,9 @@ class Siloed(Dispatcher):
         best, best_load = -1, float("inf")
         for index in self.context.local_candidates[job]:
             scheduler = self.schedulers[index]
-            used = scheduler.capacity - scheduler.free + scheduler.queued_size
-            load = used / scheduler.capacity
-            if load < best_load:
+            capacity = scheduler.capacity  # less than installed while inference holds some
+            used = capacity - scheduler.free + scheduler.queued_size
+            load = used / capacity if capacity > 0 else math.inf
+            if best < 0 or load < best_load:
                 best, best_load = index, load
         return best

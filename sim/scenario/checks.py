@@ -16,6 +16,7 @@ import numpy as np
 from sim.policies import UnknownPolicyError, dispatcher, local_policy
 from sim.scenario import schema
 from sim.scenario.errors import Loc
+from sim.scenario.facility_checks import check_inference_places, check_power
 from sim.units import parse_duration
 from sim.workload.arrivals import expected_arrivals
 from sim.workload.trace import Trace, TraceError, read_trace
@@ -39,6 +40,8 @@ def run_all(scenario: schema.Scenario) -> Found:
         check_links,
         check_sizes_fit,
         check_demand_bounded,
+        check_power,
+        check_inference_places,
     ):
         problems += check(scenario)
     return problems
@@ -48,16 +51,14 @@ def check_accelerators_known(scenario: schema.Scenario) -> Found:
     catalogue = scenario.accelerator_catalogue()
     valid = f"valid: {', '.join(sorted(catalogue))} (or declare it under `accelerators`)"
     problems: Found = []
-    for loc, pool in _pools(scenario):
+    for loc, center, pool in _pools(scenario):
         spec = catalogue.get(pool.accelerator)
         if spec is None:
             problems.append(
                 ((*loc, "accelerator"), f"unknown accelerator {pool.accelerator!r}; {valid}")
             )
-        elif pool.accelerator_count(spec.tflops) < 1:
-            problems.append(
-                ((*loc, "pflops"), f"{pool.pflops} PFLOPS is less than one accelerator")
-            )
+        elif max(count for _, count in center.installed(pool, spec)) < 1:
+            problems.append(_too_small(loc, center, pool, spec))
     for name in scenario.failures.mtbf:
         if name not in catalogue:
             problems.append((("failures", "mtbf", name), f"unknown accelerator {name!r}; {valid}"))
@@ -73,16 +74,31 @@ def check_accelerators_known(scenario: schema.Scenario) -> Found:
     return problems
 
 
-def _pools(scenario: schema.Scenario) -> Iterator[tuple[Loc, schema.Pool]]:
-    """Every pool of every center, with the key path of its settings."""
+def _pools(scenario: schema.Scenario) -> Iterator[tuple[Loc, schema.Center, schema.Pool]]:
+    """Every pool of every center, with the key path of its settings and its center."""
     for city_name, city in scenario.cities.items():
         for center_name, center in city.centers.items():
             loc: Loc = ("cities", city_name, "centers", center_name)
             if center.pools is None:
-                yield loc, center.pool_list()[0]
+                yield loc, center, center.pool_list()[0]
             else:
                 for index, pool in enumerate(center.pools):
-                    yield (*loc, "pools", index), pool
+                    yield (*loc, "pools", index), center, pool
+
+
+def _too_small(
+    loc: Loc, center: schema.Center, pool: schema.Pool, spec: schema.Accelerator
+) -> tuple[Loc, str]:
+    """Names the unit that holds less than one accelerator: PFLOPS, or cabinets against the
+    server's power."""
+    if pool.pflops is not None:
+        return (*loc, "pflops"), f"{pool.pflops} PFLOPS is less than one accelerator"
+    server_kw = center.server_model(spec.watts).kw
+    return (
+        (*loc, "cabinets"),
+        f"{center.cabinets} cabinets of {center.kw_per_cabinet:g} kW hold less than one server "
+        f"({server_kw:g} kW)",
+    )
 
 
 def check_class_names_unique(scenario: schema.Scenario) -> Found:
@@ -139,7 +155,7 @@ def check_sizes_fit(scenario: schema.Scenario) -> Found:
         accepted = workload.accelerators
         pools: dict[str, list[int]] = {
             city_name: [
-                pool.accelerator_count(catalogue[pool.accelerator].tflops)
+                max(count for _, count in center.installed(pool, catalogue[pool.accelerator]))
                 for center in city.centers.values()
                 for pool in center.pool_list()
                 if pool.accelerator in catalogue

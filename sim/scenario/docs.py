@@ -18,10 +18,20 @@ A scenario is a YAML file. Unknown keys are errors. Quantities take human units:
 
 - durations: a number of seconds, or `90s`, `15min`, `6h`, `30d`, `2w`, `1y` (365 d);
 - rates: a number per second, or `200/d`, `12/h`, `3/2h`;
+- power: a number of watts, or `10.2kW`, `120MW`;
 - growth: a fraction per year, or `60%/y`, `5%/30d` (compounding);
-- capacity: `count` accelerators, or `pflops` (1 P = 1 PFLOPS dense FP16/BF16);
+- capacity: `count` accelerators, `pflops` (1 P = 1 PFLOPS dense FP16/BF16), `cabinets` of
+  `kw_per_cabinet` IT power filled with whole servers, or `phases` over time; a center with
+  several `pools` gives `count`, `pflops` or `phases` per pool;
 - work: a number of FLOP or `4.2e22 FLOP`, `42 ZFLOP`; counts such as parameters and tokens
   as numbers (`7e9`, which YAML reads as text, is accepted).
+
+Inference loads (`inference`) hold round(peak x profile[hour]) accelerators of their center
+(of its pool of `accelerator`, for a center with pools) each hour of the day, ahead of
+training but without preempting it: training may use what is installed minus what inference
+wants; inference gets accelerators as training jobs end, and what it cannot get is reported as
+`inference_shortfall_h`. A center's `power_cap` bounds its facility power (IT power at full
+load x `pue`) of the most accelerators ever installed.
 
 Distributions are chosen by `kind`. Durations may use every kind; job sizes (whole
 accelerators) use `fixed`, `uniform` (whole numbers, inclusive), `choice` or `empirical`;

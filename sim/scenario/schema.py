@@ -34,6 +34,7 @@ from sim.units import (
     parse_duration,
     parse_flops,
     parse_growth,
+    parse_power,
     parse_rate,
 )
 
@@ -77,6 +78,16 @@ BitsPerSecond = Annotated[
         {
             "anyOf": [{"type": "number"}, {"type": "string"}],
             "description": "Bandwidth: bits per second or a string such as '100Gbps'.",
+        }
+    ),
+]
+Watts = Annotated[
+    float,
+    BeforeValidator(parse_power),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "number"}, {"type": "string"}],
+            "description": "Power: a number of watts or a string such as '120MW', '10.2kW'.",
         }
     ),
 ]
@@ -335,6 +346,12 @@ class RunSettings(Section):
     timeseries_step: Annotated[Seconds, Field(gt=0)] = Field(
         3600.0, description="Width of the time-series bins [s], e.g. '1h'."
     )
+    period: Annotated[Seconds, Field(gt=0)] | None = Field(
+        None,
+        description="Length of the reporting periods [s], e.g. '30d': summary.json then holds "
+        "per-period wait percentiles per city (`periods`) and `capsim run` says when each "
+        "city's p95 wait first exceeds a day. None: no periods.",
+    )
 
     @model_validator(mode="after")
     def _warmup_before_horizon(self) -> RunSettings:
@@ -368,6 +385,79 @@ class Accelerator(Section):
     )
 
 
+STANDARD_CABINET_KW = 2.5
+"""IT load of one standard cabinet (标准机架) in national planning documents [kW] (DOMAIN.md)."""
+
+
+class Server(Section):
+    """The server model that fills a center's cabinets."""
+
+    accelerators: PositiveInt = Field(description="Accelerators per server [-].")
+    kw: float = Field(
+        gt=0,
+        description="IT power of the whole server at full load, accelerators included [kW]; "
+        "e.g. 10.2 for an 8xH100 DGX, ~6.5 for an 8xA100 server (Acme, DOMAIN.md).",
+    )
+
+
+class Phase(Section):
+    """One step of a center's (or pool's) build-out or retirement."""
+
+    at: Annotated[Seconds, Field(ge=0)] = Field(description="When the step takes effect [s].")
+    count: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="Accelerators installed from then on [-] (replaces the previous count)."
+    )
+    add: PositiveInt | None = Field(None, description="Accelerators brought online [-].")
+    remove: PositiveInt | None = Field(
+        None,
+        description="Accelerators retired [-]: no job starts on them any more; those running "
+        "a job retire when it ends.",
+    )
+
+    @model_validator(mode="after")
+    def _one_change(self) -> Phase:
+        given = [key for key in ("count", "add", "remove") if getattr(self, key) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of `count`, `add` or `remove`")
+        return self
+
+    def apply(self, installed: int) -> int:
+        """Accelerators installed after this step, from ``installed`` before it."""
+        if self.count is not None:
+            return self.count
+        return installed + (self.add or 0) - (self.remove or 0)
+
+
+PHASES_DESCRIPTION = (
+    "Build-out and retirement over time, instead of `count`: steps in time order, the first at "
+    "0 giving `count`, e.g. [{at: 0d, count: 100000}, {at: 180d, add: 60000}, {at: 700d, "
+    "remove: 20000}]."
+)
+
+
+def _check_phases(phases: list[Phase]) -> None:
+    if phases[0].at != 0 or phases[0].count is None:
+        raise ValueError("the first phase must be at 0 and give `count`")
+    count = 0
+    for index, (phase, following) in enumerate(zip(phases, [*phases[1:], None], strict=True)):
+        count = phase.apply(count)
+        if count < 0:
+            raise ValueError(f"phase {index} removes more accelerators than are installed")
+        if following is not None and following.at < phase.at:
+            raise ValueError(f"phase {index + 1} comes before phase {index}: order them in time")
+    if phases[0].count == 0:
+        raise ValueError("the first phase must install at least one accelerator")
+
+
+def _phase_steps(phases: list[Phase]) -> list[tuple[float, int]]:
+    """Accelerators installed over time: (from time [s], count) steps, the first at 0."""
+    steps, count = [], 0
+    for phase in phases:
+        count = phase.apply(count)
+        steps.append((phase.at, count))
+    return steps
+
+
 def _capacity_count(count: int | None, pflops: float | None, tflops: float) -> int:
     """Accelerators given as a `count`, or as `pflops` at ``tflops`` per accelerator."""
     if count is not None:
@@ -389,21 +479,32 @@ class Pool(Section):
         description="Capacity as peak compute [PFLOPS], instead of `count`; converted to the "
         "nearest whole number of accelerators.",
     )
+    phases: list[Phase] | None = Field(None, min_length=1, description=PHASES_DESCRIPTION)
 
     @model_validator(mode="after")
     def _one_capacity(self) -> Pool:
-        if (self.count is None) == (self.pflops is None):
-            raise ValueError("give exactly one of `count` or `pflops`")
+        given = [k for k in ("count", "pflops", "phases") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of `count`, `pflops` or `phases`")
+        if self.phases is not None:
+            _check_phases(self.phases)
         return self
 
-    def accelerator_count(self, tflops: float) -> int:
-        """Accelerators in the pool, given the accelerator's peak [TFLOPS]."""
-        return _capacity_count(self.count, self.pflops, tflops)
+    def installed(self, tflops: float) -> list[tuple[float, int]]:
+        """Accelerators in the pool over time: (from time [s], count) steps, the first at 0,
+        given the accelerator's peak [TFLOPS]."""
+        if self.phases is not None:
+            return _phase_steps(self.phases)
+        return [(0.0, _capacity_count(self.count, self.pflops, tflops))]
+
+
+SINGLE_TYPE_KEYS = ("cabinets", "server")
+"""Center keys that describe one server type, so not a center with several pools."""
 
 
 class Center(Section):
-    """A compute center: one pool of identical accelerators (`accelerator` and `count` or
-    `pflops`), or several `pools` of different types."""
+    """A compute center: one pool of identical accelerators (`accelerator` and `count`,
+    `pflops`, `cabinets` or `phases`), or several `pools` of different types."""
 
     accelerator: str | None = Field(
         None,
@@ -411,6 +512,35 @@ class Center(Section):
         "(required unless `pools` is given).",
     )
     count: PositiveInt | None = Field(None, description="Number of accelerators [-].")
+    cabinets: PositiveInt | None = Field(
+        None,
+        description="Capacity as cabinets of `kw_per_cabinet` IT power, instead of `count`: "
+        "the cabinets' total IT power holds floor(cabinets x kw_per_cabinet / server kW) whole "
+        "servers of `server` [-]. Not with `pools`.",
+    )
+    kw_per_cabinet: float = Field(
+        STANDARD_CABINET_KW,
+        gt=0,
+        description="IT power of one cabinet [kW]. Default: the 2.5 kW standard cabinet of "
+        "Chinese planning documents (DOMAIN.md); real AI racks draw 30-140 kW.",
+    )
+    server: Server | None = Field(
+        None,
+        description="Server model (replaces `accelerators_per_server` and `server_overhead_kw`). "
+        "Default: `accelerators_per_server` accelerators at board power plus "
+        "`server_overhead_kw`. Not with `pools` (each pool's servers are built from the default).",
+    )
+    power_cap: Annotated[Watts, Field(gt=0)] | None = Field(
+        None,
+        description="Site power cap [W], e.g. '120MW': facility power (IT power at full load x "
+        "`pue`) of everything installed at any time (all pools together) must fit under it, or "
+        "the scenario is rejected with the number of accelerators that would fit. None: no cap.",
+    )
+    phases: list[Phase] | None = Field(
+        None,
+        min_length=1,
+        description=PHASES_DESCRIPTION + " With `pools`, give `phases` per pool instead.",
+    )
     pflops: float | None = Field(
         None,
         gt=0,
@@ -421,8 +551,8 @@ class Center(Section):
         None,
         min_length=1,
         description="Several pools of different accelerator types, instead of `accelerator` and "
-        "`count`, e.g. [{accelerator: h800, count: 8000}, {accelerator: ascend-910b, count: "
-        "20000}]. A job runs (gang-scheduled) within one pool; each pool is scheduled as its own "
+        "`count`, e.g. [{accelerator: h800, count: 8000}, {accelerator: ascend-910b, phases: "
+        "[...]}]. A job runs (gang-scheduled) within one pool; each pool is scheduled as its own "
         "queue, and metrics report the center as the sum of its pools.",
     )
     pue: float = Field(
@@ -444,28 +574,71 @@ class Center(Section):
 
     @model_validator(mode="after")
     def _one_capacity(self) -> Center:
+        if self.server is not None and self.model_fields_set & {
+            "accelerators_per_server",
+            "server_overhead_kw",
+        }:
+            raise ValueError(
+                "give `server` or `accelerators_per_server`/`server_overhead_kw`, not both"
+            )
         if self.pools is not None:
             given = [
-                key for key in ("accelerator", "count", "pflops") if getattr(self, key) is not None
+                key
+                for key in ("accelerator", "count", "pflops", "phases", *SINGLE_TYPE_KEYS)
+                if getattr(self, key) is not None
             ]
             if given:
-                raise ValueError(f"give `pools` or `{given[0]}`, not both")
+                raise ValueError(
+                    f"give `pools` or `{given[0]}`, not both (a center with pools gives "
+                    "`count`, `pflops` or `phases` per pool; `cabinets` and `server` describe "
+                    "a single-accelerator center)"
+                )
             types = [pool.accelerator for pool in self.pools]
             if len(set(types)) < len(types):
                 raise ValueError("each pool of a center must have a different accelerator type")
             return self
         if self.accelerator is None:
-            raise ValueError("give `accelerator` (with `count` or `pflops`) or `pools`")
-        if (self.count is None) == (self.pflops is None):
-            raise ValueError("give exactly one of `count` or `pflops`")
+            raise ValueError("give `accelerator` (with `count`, `pflops`, ...) or `pools`")
+        given = [
+            k for k in ("count", "pflops", "cabinets", "phases") if getattr(self, k) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError("give exactly one of `count`, `pflops`, `cabinets` or `phases`")
+        if self.phases is not None:
+            _check_phases(self.phases)
         return self
 
     def pool_list(self) -> list[Pool]:
-        """The center's pools: its `pools`, or the one pool its `accelerator` describes."""
+        """The center's pools: its `pools`, or the one pool its `accelerator` describes (whose
+        capacity, for `cabinets`, only :meth:`installed` knows)."""
         if self.pools is not None:
             return self.pools
         assert self.accelerator is not None
-        return [Pool(accelerator=self.accelerator, count=self.count, pflops=self.pflops)]
+        # Validated as a whole by the center; a center given as cabinets has none of these.
+        return [
+            Pool.model_construct(
+                accelerator=self.accelerator,
+                count=self.count,
+                pflops=self.pflops,
+                phases=self.phases,
+            )
+        ]
+
+    def server_model(self, board_watts: float) -> Server:
+        """The server model: `server`, or the default built from the accelerator's power."""
+        if self.server is not None:
+            return self.server
+        kw = self.accelerators_per_server * board_watts / 1000.0 + self.server_overhead_kw
+        return Server(accelerators=self.accelerators_per_server, kw=kw)
+
+    def installed(self, pool: Pool, accelerator: Accelerator) -> list[tuple[float, int]]:
+        """Accelerators of ``pool`` (one of :meth:`pool_list`) installed over time: (from time
+        [s], count) steps, the first at 0."""
+        if self.cabinets is not None:
+            server = self.server_model(accelerator.watts)
+            servers = math.floor(self.cabinets * self.kw_per_cabinet / server.kw + 1e-9)
+            return [(0.0, servers * server.accelerators)]
+        return pool.installed(accelerator.tflops)
 
 
 class City(Section):
@@ -848,6 +1021,59 @@ Arrival = Annotated[
 ]
 
 
+class InferenceLoad(Section):
+    """Inference serving that holds accelerators of one center in proportion to a diurnal
+    request rate, ahead of the center's training jobs (see docs/scenario.md, Inference)."""
+
+    name: Name = Field(description="Name of the load (used in tables).")
+    city: Name = Field(description="City whose users it serves (inference stays in its city).")
+    center: Name | None = Field(
+        None, description="Center of `city` that serves it; the city's first center if omitted."
+    )
+    accelerator: Name | None = Field(
+        None,
+        description="For a center with `pools`: the accelerator type of the pool that serves "
+        "it; the center's first pool if omitted.",
+    )
+    peak: float | None = Field(
+        None,
+        gt=0,
+        description="Accelerators the load holds at its busiest hour of the day [-]; or give "
+        "`peak_rate` and `accelerator_time_per_request`.",
+    )
+    peak_rate: Annotated[PerSecond, Field(gt=0)] | None = Field(
+        None, description="Requests per second at the busiest hour [1/s], e.g. '5000/s'."
+    )
+    accelerator_time_per_request: Annotated[Seconds, Field(gt=0)] | None = Field(
+        None,
+        description="Accelerator-seconds one request takes [s]; the peak in accelerators is "
+        "peak_rate x this (Little's law).",
+    )
+    profile: list[Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: [1.0] * 24,
+        min_length=24,
+        max_length=24,
+        description="Request rate in each hour of the day 0-23 as a fraction of the peak [-]; "
+        "the load holds round(peak x fraction) accelerators in that hour. Default: flat.",
+    )
+
+    @model_validator(mode="after")
+    def _one_peak(self) -> InferenceLoad:
+        by_rate = [self.peak_rate, self.accelerator_time_per_request]
+        if self.peak is not None and by_rate == [None, None]:
+            return self
+        if self.peak is None and None not in by_rate:
+            return self
+        raise ValueError("give `peak`, or both `peak_rate` and `accelerator_time_per_request`")
+
+    def peak_accelerators(self) -> float:
+        """Accelerators held at the busiest hour [-]."""
+        if self.peak is not None:
+            return self.peak
+        assert self.peak_rate is not None and self.accelerator_time_per_request is not None
+        return self.peak_rate * self.accelerator_time_per_request
+
+
 class Scheduling(Section):
     """How each center orders and starts its queued jobs."""
 
@@ -874,6 +1100,11 @@ class Scenario(Section):
     )
     cities: dict[Name, City] = Field(min_length=1, description="Cities by name.")
     workload: list[WorkloadClass] = Field(min_length=1, description="Workload classes.")
+    inference: list[InferenceLoad] = Field(
+        default_factory=list,
+        description="Inference loads: accelerators held per hour of the day, with priority over "
+        "training in their center.",
+    )
     scheduling: Scheduling = Field(
         default_factory=lambda: Scheduling(), description="Local scheduling."
     )

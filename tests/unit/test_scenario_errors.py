@@ -89,7 +89,11 @@ def test_the_good_scenario_loads(tmp_path):
             "workload[0].duration.scale: unknown key 'scale'; valid keys: median, sigma",
         ),
         ("name: ok\n", "", "s.yaml:1: name: required key is missing"),
-        ("count: 16", "count: 16, pflops: 3", "give exactly one of `count` or `pflops`"),
+        (
+            "count: 16",
+            "count: 16, pflops: 3",
+            "give exactly one of `count`, `pflops`, `cabinets` or `phases`",
+        ),
     ],
 )
 def test_each_bad_input_is_named(tmp_path, old, new, expected):

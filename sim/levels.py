@@ -1,0 +1,86 @@
+"""Supply levels of a run: accelerators installed and held by inference, from the records.
+
+Where a center's supply changes (build-out phases, inference), training's busy accelerators
+B(t) are rebuilt exactly from the per-job records and combined with the planned steps: the
+installed target T(t) and the inference demand D(t). Accelerators retired while running a job
+stay installed until it ends, and inference takes only what training leaves of the target:
+
+    installed(t) = max(T, B)        inference held I(t) = clip(min(D, T - B), 0, D)
+
+so busy (B + I) never exceeds installed. Areas are per time-series bin. Centers whose supply
+never changes cost nothing here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.engine import RunResult
+from sim.resources.centers import CenterSpec
+from sim.resources.supply import supply_schedule
+
+
+@dataclass(frozen=True)
+class SupplyLevels:
+    """Per center, the area of each time-series bin [accelerator·s] (length: edges - 1);
+    None for a center whose supply never changes (installed: its count all along, no
+    inference)."""
+
+    installed: list[np.ndarray | None]
+    inference: list[np.ndarray | None]
+    """Accelerator-seconds held by inference."""
+    inference_demand: list[np.ndarray | None]
+    """Accelerator-seconds inference wanted."""
+
+
+def supply_levels(result: RunResult) -> SupplyLevels:
+    installed: list[np.ndarray | None] = []
+    inference: list[np.ndarray | None] = []
+    demand: list[np.ndarray | None] = []
+    for spec in result.centers:
+        if not spec.changes:
+            installed.append(None)
+            inference.append(None)
+            demand.append(None)
+            continue
+        grid, levels = center_levels(result, spec)
+        width = np.diff(grid)
+        # The edges are points of the grid: each bin sums the grid segments inside it.
+        first_segment = np.searchsorted(grid, result.edges[:-1])
+        for store, level in zip((installed, inference, demand), levels, strict=True):
+            store.append(np.add.reduceat(level[:-1] * width, first_segment))
+    return SupplyLevels(installed, inference, demand)
+
+
+def center_levels(
+    result: RunResult, spec: CenterSpec
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Step functions of one center over [0, horizon]: the change points and, from each,
+    (installed, inference held, inference demand) [accelerators]."""
+    times, training_busy = training_steps(result, spec.index)
+    schedule = supply_schedule(spec, result.horizon)
+    grid = np.unique(np.concatenate([times, schedule.times, result.edges]))
+    busy = training_busy[np.searchsorted(times, grid, side="right") - 1]
+    step = np.searchsorted(schedule.times, grid, side="right") - 1
+    target, wanted = schedule.installed[step], schedule.inference[step]
+    held = np.clip(np.minimum(wanted, target - busy), 0, None)
+    return grid, (np.maximum(target, busy).astype(float), held.astype(float), wanted.astype(float))
+
+
+def training_steps(result: RunResult, center: int) -> tuple[np.ndarray, np.ndarray]:
+    """Busy accelerators of training jobs at ``center``: change times from 0 and the level
+    from each [-] (exact, from the job records; ends beyond the horizon are dropped)."""
+    mask = (result.center == center) & ~np.isnan(result.start)
+    sizes = result.demand.size[mask]
+    starts, ends = result.start[mask], result.end[mask]
+    times = np.concatenate([[0.0], starts, ends])
+    delta = np.concatenate([[0], sizes, -sizes])
+    keep = times < result.horizon
+    times, delta = times[keep], delta[keep]
+    order = np.argsort(times, kind="stable")
+    times, level = times[order], np.cumsum(delta[order])
+    # The level after everything that happens at an instant.
+    last = np.append(times[1:] != times[:-1], True)
+    return times[last], level[last]

@@ -76,3 +76,14 @@ class ParquetAppender:
         if self._writer is not None:
             self._writer.close()
         Path(self._temporary).unlink(missing_ok=True)
+
+
+SCENARIO_COPY = "scenario.yaml"
+"""The name of the copy of the scenario file in an output folder (for reports)."""
+
+
+def copy_scenario(source: Path, folder: Path) -> None:
+    """Copy the scenario file's bytes into ``folder`` (so its sha256 is the summary's), for a
+    report to show the assumptions and their source comments after the file has changed."""
+    with atomic_path(folder / SCENARIO_COPY) as temporary:
+        temporary.write_bytes(Path(source).read_bytes())

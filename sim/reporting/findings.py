@@ -81,6 +81,13 @@ def difference(
             "is claimed.",
             False,
         )
+    if abs(mean) <= 1e-9 * max(abs(before), 1.0) and half <= 1e-9 * max(abs(before), 1.0):
+        place_text = "overall" if place == "overall" else f"in {place}"
+        return (
+            f"{label.capitalize()} {place_text} is the same under {variant} and {baseline} "
+            f"({show(metric, after)}) in every replication.",
+            False,
+        )
     if significant(mean, half):
         verb = "cuts" if mean < 0 else "raises"
         return (

@@ -183,6 +183,8 @@ def test_a_difference_is_claimed_only_when_its_interval_excludes_zero():
     text, claimed = difference(comparison(-3600.0, 4000.0), "on-demand", "a", "wait_p95_s")
     assert not claimed and text.startswith("No significant difference in p95 wait in a")
     assert "cuts" not in text
+    text, claimed = difference(comparison(0.0, 0.0), "on-demand", "a", "wait_p95_s")
+    assert not claimed and "the same under on-demand and siloed (4 h)" in text
     text, claimed = difference(comparison(-3600.0, None), "on-demand", "overall", "wait_p95_s")
     assert not claimed and "no difference is claimed" in text
 

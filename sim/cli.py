@@ -64,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run a scenario and print its per-city table")
     run.add_argument("scenario", nargs="?", type=Path, help="scenario YAML (default: bundled)")
     run.add_argument(
-        "--out", type=Path, help="write summary.json, jobs.parquet, timeseries.parquet"
+        "--out",
+        type=Path,
+        help="write summary.json, jobs.parquet, timeseries.parquet, scenario.yaml",
     )
     run.add_argument("--seed", type=_non_negative, help="seed (overrides run.seed)")
     run.add_argument(

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
 
 from sim.units import SECONDS_PER
 
@@ -327,6 +328,8 @@ def _bars(ax: Axes, summary: Mapping[str, Any], metric: str, places: list[str]) 
         for label in ax.get_xticklabels():
             label.set_horizontalalignment("center")
     ax.set_ylabel(axis_label(metric, unit))
+    if max((abs(v) for v in values if math.isfinite(v)), default=0.0) / scale >= 10_000:
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.set_title(metric_label(metric).capitalize())
     ax.grid(axis="x", visible=False)
 
@@ -342,17 +345,22 @@ def city_bars(
 def energy_bars(
     summary: Mapping[str, Any], metrics: Sequence[str] = ("energy_mwh", "cost_cny", "co2_t")
 ) -> Figure:
-    """Facility energy, electricity cost and emissions per city over the measured window."""
-    return _bar_panels(summary, metrics, "Energy, electricity cost and emissions per city")
+    """Facility energy, electricity cost and emissions per city over the measured window (the
+    totals would dwarf the cities: they are in the tables)."""
+    return _bar_panels(
+        summary, metrics, "Energy, electricity cost and emissions per city", overall=False
+    )
 
 
-def _bar_panels(summary: Mapping[str, Any], metrics: Sequence[str], title: str) -> Figure:
-    places = _places(summary)
+def _bar_panels(
+    summary: Mapping[str, Any], metrics: Sequence[str], title: str, overall: bool = True
+) -> Figure:
+    places = [p for p in _places(summary) if overall or p != "overall"]
     bars = len(places) * len(summary["variants"])
     # Side by side while the panels stay readable, else one panel per row.
     across = len(metrics) if bars * len(metrics) <= 30 else 1
     rows = math.ceil(len(metrics) / across)
-    width = min(10.0, max(6.5, 1.2 + 0.22 * bars * across))
+    width = min(10.0, max(6.5, 1.2 + 0.3 * bars * across))
     figure = _figure(width, 0.6 + 3.2 * rows)
     axes = _subplots(figure, rows, across)
     for ax, metric in zip(axes.flat, metrics, strict=True):

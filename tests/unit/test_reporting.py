@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import stat
 
 import pandas as pd
 import pytest
@@ -115,6 +117,15 @@ def test_run_out_stores_the_scenario_the_report_needs(run_dir, scenario_file):
         assert "price-note-east" in (read_results(run_dir).scenario_text or "")
     finally:
         scenario_file.write_text(scenario_file_copy)
+
+
+def test_outputs_get_the_permissions_of_any_new_file(run_dir):
+    mask = os.umask(0)
+    os.umask(mask)
+    for name in ("summary.json", "scenario.yaml", "report.html"):
+        path = run_dir / name
+        if path.exists():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask, name
 
 
 def test_markdown_report_writes_figures_and_csv_tables(run_dir, tmp_path):

@@ -102,6 +102,25 @@ def metric_scale(metric: str, values: Sequence[float] | np.ndarray = ()) -> tupl
     return 1.0, units.get(metric, "jobs" if "jobs" in metric or "queue" in metric else "-")
 
 
+def format_value(
+    metric: str, value: float, signed: bool = False, scale_of: float | None = None
+) -> str:
+    """A value in a reader's unit: ``31 h``, ``61%``, ``1.2 million CNY``; ``signed`` for a
+    difference (utilisation then in percentage points)."""
+    if not math.isfinite(value):
+        return "n/a"
+    scale, unit = metric_scale(metric, [abs(scale_of if scale_of is not None else value)])
+    number = value / scale
+    sign = "+" if signed and number > 0 else "−" if number < 0 else ""
+    magnitude = abs(number)
+    text = f"{magnitude:,.0f}" if magnitude >= 100 else f"{magnitude:.3g}"
+    if unit == "%":
+        return f"{sign}{text} {'pt' if signed else '%'}".replace(" %", "%")
+    if unit in ("-", ""):
+        return f"{sign}{text}"
+    return f"{sign}{text} {unit}"
+
+
 def metric_label(metric: str) -> str:
     """A reader's name for a metric: ``wait_p95_s`` → ``p95 wait``."""
     if metric.startswith("wait_"):
@@ -406,21 +425,31 @@ def sweep_curve(
         c for c in rows.columns if "." in c and c != axis and rows[c].nunique(dropna=False) > 1
     ]
     scale, unit = metric_scale(metric, rows[metric].tolist() + ([target] if target else []))
-    figure = _figure(6.5, 3.9)
-    ax = _subplots(figure, 1, 1)[0, 0]
     groups = list(rows.groupby(["variant", *others], sort=False))
+    figure = _figure(6.5 if len(groups) <= 3 else 9.5, 3.9)
+    ax = _subplots(figure, 1, 1)[0, 0]
     colours = _colours([str(key) for key, _ in groups])
     dashes = _dashes([str(key) for key, _ in groups])
+    position = _positions(rows[axis])
     for key, group in groups:
-        group = group.sort_values(axis)
-        x = pd.to_numeric(group[axis], errors="coerce")
-        mean = group[metric].to_numpy(dtype=float) / scale
-        half = group[f"{metric}_ci95"].to_numpy(dtype=float) / scale
-        name = key if isinstance(key, str) else ", ".join(map(str, key))
+        x = group[axis].map(position) if position else pd.to_numeric(group[axis])
+        order = np.argsort(x.to_numpy(dtype=float), kind="stable")
+        x = x.to_numpy(dtype=float)[order]
+        mean = group[metric].to_numpy(dtype=float)[order] / scale
+        half = group[f"{metric}_ci95"].to_numpy(dtype=float)[order] / scale
+        parts = key if isinstance(key, tuple) else (key,)
+        name = ", ".join(
+            [str(parts[0]), *(f"{_short(c)}={v}" for c, v in zip(others, parts[1:], strict=True))]
+        )
         colour = colours[str(key)]
         ax.plot(x, mean, marker="o", color=colour, ls=dashes[str(key)], lw=1.6, label=name)
         if np.isfinite(half).any():
-            ax.fill_between(x, mean - half, mean + half, color=colour, alpha=0.2, lw=0)
+            # Every metric is >= 0: so is the band.
+            low = np.maximum(mean - half, 0.0)
+            ax.fill_between(x, low, mean + half, color=colour, alpha=0.2, lw=0)
+    if position:
+        ax.set_xticks(list(position.values()), list(position))
+        ax.set_xlim(-0.5, len(position) - 0.5)
     if target is not None:
         ax.axhline(target / scale, color="black", ls="--", lw=1, label="target")
     if answer is not None:
@@ -429,9 +458,24 @@ def sweep_curve(
     ax.set_ylabel(axis_label(metric, unit))
     where = city or "overall"
     ax.set_title(title or f"{metric_label(metric).capitalize()} ({where}) against {axis}")
-    if len(groups) > 1 or target is not None or answer is not None:
+    if len(groups) > 3:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+    elif len(groups) > 1 or target is not None or answer is not None:
         ax.legend()
     return figure
+
+
+def _positions(values: pd.Series) -> dict[Any, int]:
+    """x positions of a swept axis whose values are not all numbers (policy names, durations
+    as text), in the order of the grid; empty for a numeric axis, plotted on its own scale."""
+    if pd.to_numeric(values, errors="coerce").notna().all():
+        return {}
+    return {value: index for index, value in enumerate(pd.unique(values))}
+
+
+def _short(path: str) -> str:
+    """The last two parts of a dotted key path: ``guian-hub.count``."""
+    return ".".join(path.split(".")[-2:])
 
 
 def sizing_curve(sizing: Mapping[str, Any]) -> Figure:
@@ -457,5 +501,6 @@ def sizing_curve(sizing: Mapping[str, Any]) -> Figure:
         city=sizing.get("city") or "",
         target=float(sizing["bound"]),
         answer=sizing.get("answer"),
-        title=f"Sizing: {sizing['target']} ({where}) with 95% confidence",
+        title=f"Sizing: {metric_label(metric)} {sizing['op']} "
+        f"{format_value(metric, float(sizing['bound']))} ({where}), 95% confidence",
     )

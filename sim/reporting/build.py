@@ -40,10 +40,11 @@ BATCH_METRICS = ["utilisation", "jobs_completed", "wait_mean_s", "wait_p95_s", "
 def build_report(results: Results) -> Document:
     """The planning report of a run, batch or sizing folder."""
     summary = results.summary
-    name = summary.get("scenario") or (results.sizing or {}).get("vary", "sizing")
+    model = scenario_model(results.scenario_text) if results.scenario_text else None
+    name = summary.get("scenario") or (model.name if model is not None else "sizing")
     document = Document(
         title=f"Capacity plan: {name}",
-        subtitle=_subtitle(results),
+        subtitle=model.description.strip() if model is not None else "",
         sections=[Section(title, anchor) for anchor, title in SECTIONS],
     )
     findings, figures, tables = (
@@ -71,11 +72,6 @@ def build_report(results: Results) -> Document:
         if not section.blocks:
             section.blocks.append(Paragraph("Not available for this output folder."))
     return document
-
-
-def _subtitle(results: Results) -> str:
-    model = scenario_model(results.scenario_text) if results.scenario_text else None
-    return model.description.strip() if model is not None else ""
 
 
 def _sizing_caption() -> str:
@@ -265,20 +261,30 @@ def _plain(value: float, ci: float) -> str:
     return text + (f" ± {ci:.2g}" if math.isfinite(ci) else "")
 
 
+def _with_half(metric: str, mean: float, half: float) -> str:
+    text = plots.format_value(metric, mean)
+    if math.isfinite(half):
+        text += " ± " + plots.format_value(metric, half, scale_of=mean)
+    return text
+
+
 def _sizing_table(sizing: Mapping[str, Any]) -> Table:
+    metric = sizing["metric"]
     rows = [
         [
             f"{e['value']:,}",
-            _plain(e["mean"], e["ci95"]),
-            f"{e['bound_used']:.4g}",
+            _with_half(metric, e["mean"], e["ci95"]),
+            plots.format_value(metric, e["bound_used"]),
             "meets" if e["meets"] else "fails",
             str(e["replications"]),
         ]
         for e in sizing["evaluations"]
     ]
-    columns = [sizing["vary"], sizing["metric"], "bound used", "verdict", "replications"]
+    label = plots.metric_label(metric)
+    columns = [sizing["vary"], f"{label} (mean ± 95% CI)", "bound used", "verdict", "replications"]
+    bound = plots.format_value(metric, float(sizing["bound"]))
     return Table(
-        f"Sizing: {sizing['target']}",
+        f"Sizing: {label} {sizing['op']} {bound} ({sizing.get('city') or 'overall'})",
         columns,
         rows,
         "sizing",
@@ -319,7 +325,19 @@ def _assumptions(section: Section, results: Results) -> None:
 def _method(results: Results) -> list[Paragraph | Bullets]:
     s = results.summary
     if not s:
-        return [Paragraph(f"Report by capsim {capsim_version()} from sizing.json.")]
+        sizing = results.sizing or {}
+        return [
+            Bullets(
+                [
+                    f"Sizing of {sizing.get('vary')} for {sizing.get('target')} "
+                    f"({sizing.get('city') or 'overall'}, variant {sizing.get('variant')}): a "
+                    "value meets the target when the 95% confidence bound of the metric over "
+                    "its replications does (mean + half-width for <=, mean − half-width for "
+                    ">=); every value is run on the same seeds (common random numbers).",
+                    f"Report by capsim {capsim_version()} from sizing.json.",
+                ]
+            )
+        ]
     items = [
         f"Scenario {s['scenario']}, file {s.get('scenario_file', 'unknown')}, "
         f"sha256 {s.get('scenario_sha256', 'unknown')}.",

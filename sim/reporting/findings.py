@@ -12,26 +12,10 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sim.plots import metric_label, metric_scale
+from sim.plots import format_value as show
+from sim.plots import metric_label
 
 Row = Mapping[str, Any]
-
-
-def show(metric: str, value: float, signed: bool = False, scale_of: float | None = None) -> str:
-    """A value in a reader's unit: ``31 h``, ``61%``, ``1.2 million CNY``; ``signed`` for a
-    difference (utilisation then in percentage points)."""
-    if not math.isfinite(value):
-        return "n/a"
-    scale, unit = metric_scale(metric, [abs(scale_of if scale_of is not None else value)])
-    number = value / scale
-    sign = "+" if signed and number > 0 else "−" if number < 0 else ""
-    magnitude = abs(number)
-    text = f"{magnitude:,.0f}" if magnitude >= 100 else f"{magnitude:.3g}"
-    if unit == "%":
-        return f"{sign}{text} {'pt' if signed else '%'}".replace(" %", "%")
-    if unit in ("-", ""):
-        return f"{sign}{text}"
-    return f"{sign}{text} {unit}"
 
 
 def ci_text(metric: str, mean: float, half: float) -> str:

@@ -297,3 +297,35 @@ def test_a_single_replication_report_makes_no_claim(tmp_path):
     html = (out / "report.html").read_text(encoding="utf-8")
     assert " cuts " not in html and " raises " not in html
     assert "no difference between variants is claimed" in html
+
+
+def test_a_sizing_folder_gets_its_curve_and_answer(tmp_path, scenario_file):
+    sizing = {
+        "vary": "cities.east.centers.busy.count",
+        "target": "wait_p95_s <= 1800",
+        "metric": "wait_p95_s",
+        "op": "<=",
+        "bound": 1800.0,
+        "city": None,
+        "variant": "siloed",
+        "answer": 16,
+        "evaluations": [
+            {
+                "value": v,
+                "mean": m,
+                "ci95": h,
+                "bound_used": m + h,
+                "meets": m + h <= 1800,
+                "replications": 3,
+            }
+            for v, m, h in ((12, 5000.0, 900.0), (16, 1000.0, 300.0), (24, 0.0, 0.0))
+        ],
+    }
+    (tmp_path / "sizing.json").write_text(json.dumps(sizing))
+    (tmp_path / "scenario.yaml").write_bytes(scenario_file.read_bytes())
+    assert main(["report", str(tmp_path)]) == 0
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert section_ids(html) == {anchor for anchor, _ in SECTIONS}
+    assert_self_contained(html)
+    assert "meets p95 wait &lt;= 30 min overall with 95% confidence is 16" in html
+    assert html.count("<img ") == 1 and "center-note-busy" in html

@@ -34,6 +34,10 @@ ENERGY: list[tuple[str, str, Render]] = [
     ("co2_t", "emissions [t CO₂]", format_large),
     ("cost_per_pflops_h_cny", "cost per PFLOPS·h [CNY]", format_large),
 ]
+SIZING_CAPTION = (
+    "Each value tried by the sizing search: the metric's mean and 95% band over replications, "
+    "the target (dashed) and the answer (dotted)."
+)
 BATCH_METRICS = ["utilisation", "jobs_completed", "wait_mean_s", "wait_p95_s", "cost_cny"]
 
 
@@ -47,11 +51,9 @@ def build_report(results: Results) -> Document:
         subtitle=model.description.strip() if model is not None else "",
         sections=[Section(title, anchor) for anchor, title in SECTIONS],
     )
-    findings, figures, tables = (
-        document.section("findings"),
-        document.section("figures"),
-        (document.section("tables")),
-    )
+    findings = document.section("findings")
+    figures = document.section("figures")
+    tables = document.section("tables")
     if results.kind == "run":
         findings.blocks += [Bullets(items, title) for title, items in run_findings(summary)]
         figures.blocks += _run_figures(results)
@@ -63,7 +65,7 @@ def build_report(results: Results) -> Document:
     if results.sizing is not None:
         findings.blocks.append(Bullets(sizing_findings(results.sizing)))
         figures.blocks.append(
-            FigureBlock(plots.sizing_curve(results.sizing), "sizing", _sizing_caption())
+            FigureBlock(plots.sizing_curve(results.sizing), "sizing", SIZING_CAPTION)
         )
         tables.blocks.append(_sizing_table(results.sizing))
     _assumptions(document.section("assumptions"), results)
@@ -72,13 +74,6 @@ def build_report(results: Results) -> Document:
         if not section.blocks:
             section.blocks.append(Paragraph("Not available for this output folder."))
     return document
-
-
-def _sizing_caption() -> str:
-    return (
-        "Each value tried by the sizing search: the metric's mean and 95% band over "
-        "replications, the target (dashed) and the answer (dotted)."
-    )
 
 
 # --- a run -------------------------------------------------------------------------------------

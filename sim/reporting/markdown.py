@@ -3,6 +3,7 @@ every table also as CSV in ``tables/``, for pasting into planning documents."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sim.output import atomic_path
@@ -17,12 +18,19 @@ from sim.reporting.document import (
 )
 from sim.reporting.html import figure_png
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
 _SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>|#"})
 
 
 def md_escape(text: str) -> str:
     """Text that Markdown shows as written (no emphasis, links or HTML)."""
     return text.translate(_SPECIAL).replace("\n", " ")
+
+
+def file_stem(name: str) -> str:
+    """A file name from a block name (which may hold scenario names): never a path."""
+    return _UNSAFE.sub("-", name).strip(".-") or "unnamed"
 
 
 def write_markdown(document: Document, folder: Path) -> Path:
@@ -57,14 +65,14 @@ def _block(block: Block, folder: Path) -> list[str]:
 
 
 def _figure(block: FigureBlock, folder: Path) -> list[str]:
-    name = f"figures/{block.name}.png"
+    name = f"figures/{file_stem(block.name)}.png"
     with atomic_path(folder / name) as temporary:
         temporary.write_bytes(figure_png(block.figure))
     return [f"![{md_escape(block.caption)}]({name})", "", f"*{md_escape(block.caption)}*"]
 
 
 def _table(table: Table, folder: Path) -> list[str]:
-    name = f"tables/{table.name}.csv"
+    name = f"tables/{file_stem(table.name)}.csv"
     with atomic_path(folder / name) as temporary:
         table.csv_frame().to_csv(temporary, index=False)
     header = "| " + " | ".join(md_escape(c) for c in table.columns) + " |"

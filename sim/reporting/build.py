@@ -38,7 +38,10 @@ SIZING_CAPTION = (
     "Each value tried by the sizing search: the metric's mean and 95% band over replications, "
     "the target (dashed) and the answer (dotted)."
 )
-BATCH_METRICS = ["utilisation", "jobs_completed", "wait_mean_s", "wait_p95_s", "cost_cny"]
+BATCH_COLUMNS: list[tuple[str, str, Render]] = [
+    *(c for c in COLUMNS if c[0] in ("utilisation", "jobs_completed", "wait_mean_s", "wait_p95_s")),
+    ("cost_cny", "electricity cost [CNY]", format_large),
+]
 
 
 def build_report(results: Results) -> Document:
@@ -230,7 +233,6 @@ def _batch_tables(results: Results) -> list[Table]:
     table = results.table
     axes = list(results.summary.get("axes", {}))
     ci = _ci_note(results.summary)
-    shown = {key: (heading, render) for key, heading, render in COLUMNS}
     tables = []
     for level, title, name in (
         ("overall", "Overall by point", "points-overall"),
@@ -238,22 +240,17 @@ def _batch_tables(results: Results) -> list[Table]:
     ):
         rows = table[table["level"] == level]
         first = [*axes, "variant", *(["city"] if level == "city" else [])]
-        headings = [*first, "n", *(shown[m][0] if m in shown else m for m in BATCH_METRICS)]
-        cells = []
-        for _, row in rows.iterrows():
-            values = [str(row[c]) for c in first] + [str(row["replications"])]
-            values += [
-                format_cell(row, m, shown[m][1] if m in shown else _plain) for m in BATCH_METRICS
-            ]
-            cells.append(values)
-        columns = [*first, "replications", *BATCH_METRICS, *(f"{m}_ci95" for m in BATCH_METRICS)]
+        headings = [*first, "n", *(heading for _, heading, _ in BATCH_COLUMNS)]
+        cells = [
+            [str(row[c]) for c in first]
+            + [str(row["replications"])]
+            + [format_cell(row, key, render) for key, _, render in BATCH_COLUMNS]
+            for _, row in rows.iterrows()
+        ]
+        metrics = [key for key, _, _ in BATCH_COLUMNS]
+        columns = [*first, "replications", *metrics, *(f"{m}_ci95" for m in metrics)]
         tables.append(Table(title + ci, headings, cells, name, frame=rows[columns]))
     return tables
-
-
-def _plain(value: float, ci: float) -> str:
-    text = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
-    return text + (f" ± {ci:.2g}" if math.isfinite(ci) else "")
 
 
 def _with_half(metric: str, mean: float, half: float) -> str:

@@ -56,6 +56,8 @@ pre { background: #f7f7f7; padding: 0.7rem; white-space: pre-wrap; font-size: 0.
   figure, tr, pre { break-inside: avoid; }
   .table-wrap { overflow: visible; }
   table { font-size: 7.5pt; }
+  th, td { padding: 0.12rem 0.2rem; }
+  td.num { white-space: normal; }  /* a wide table wraps "mean ± half" rather than overflow */
   a { color: inherit; text-decoration: none; }
 }
 """

@@ -291,9 +291,9 @@ def _assumptions(section: Section, results: Results) -> None:
     if results.scenario_text is None:
         section.blocks.append(
             Paragraph(
-                "The scenario file is not in the output folder (scenario.yaml, written by "
-                "capsim 0.1 and later) and the original file is missing or has changed since "
-                "the run, so its assumptions cannot be shown."
+                "The output folder holds no scenario.yaml (earlier capsim versions did not "
+                "write one) and the original scenario file is missing or has changed since the "
+                "run (its sha256 differs), so the assumptions cannot be shown."
             )
         )
         return

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import re
+import shutil
 import stat
 
 import pandas as pd
@@ -117,6 +118,19 @@ def test_run_out_stores_the_scenario_the_report_needs(run_dir, scenario_file):
         assert "price-note-east" in (read_results(run_dir).scenario_text or "")
     finally:
         scenario_file.write_text(scenario_file_copy)
+
+
+def test_without_the_scenario_the_report_says_so(run_dir, tmp_path):
+    folder = tmp_path / "old"
+    shutil.copytree(run_dir, folder)
+    (folder / "scenario.yaml").unlink()
+    summary = json.loads((folder / "summary.json").read_text())
+    summary["scenario_sha256"] = "0" * 64  # the original file has changed since
+    (folder / "summary.json").write_text(json.dumps(summary))
+    assert main(["report", str(folder)]) == 0
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert "so the assumptions cannot be shown" in html
+    assert "price-note-east" not in html
 
 
 def test_outputs_get_the_permissions_of_any_new_file(run_dir):

@@ -16,7 +16,8 @@ Result tables, for notebooks (see docs/outputs.md)::
     sizing = sim.size_to_target(path, "cities.lab.centers.pool.count", "wait_p95_s <= 30min")
     print(sim.summary_table(results.summary, "siloed"))
 
-Figures are in :mod:`sim.plots`, the planning report in :mod:`sim.reporting`.
+Figures are in :mod:`sim.plots`, the planning report and its findings in :mod:`sim.reporting`,
+the M/M/c formulas (Erlang C) in :mod:`sim.queueing`.
 """
 
 from sim.engine import RunResult, simulate

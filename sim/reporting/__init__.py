@@ -8,6 +8,7 @@ from typing import Literal
 
 from sim.reporting.build import build_report
 from sim.reporting.document import SECTIONS, Document, FigureBlock
+from sim.reporting.findings import run_findings, significant, sizing_findings, sweep_findings
 from sim.reporting.html import render_html
 from sim.reporting.markdown import write_markdown
 from sim.results import Results
@@ -39,4 +40,15 @@ def _close(document: Document) -> None:
                 block.figure.clear()
 
 
-__all__ = ["SECTIONS", "Document", "build_report", "render_html", "write_markdown", "write_report"]
+__all__ = [
+    "SECTIONS",
+    "Document",
+    "build_report",
+    "render_html",
+    "run_findings",
+    "significant",
+    "sizing_findings",
+    "sweep_findings",
+    "write_markdown",
+    "write_report",
+]

@@ -18,7 +18,7 @@ from pathlib import Path
 from sim.batch import cli as batch_cli
 from sim.engine import RunResult
 from sim.metrics import jobs_table, timeseries_table
-from sim.output import ParquetAppender, write_json
+from sim.output import ParquetAppender, copy_scenario, write_json
 from sim.report import comparison_table, summary_table, variants_table, wait_alarm_lines
 from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.docs import schema_json, schema_markdown
@@ -67,7 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run a scenario and print its per-city table")
     run.add_argument("scenario", nargs="?", type=Path, help="scenario YAML (default: bundled)")
     run.add_argument(
-        "--out", type=Path, help="write summary.json, jobs.parquet, timeseries.parquet"
+        "--out",
+        type=Path,
+        help="write summary.json, jobs.parquet, timeseries.parquet, scenario.yaml",
     )
     run.add_argument("--seed", type=_non_negative, help="seed (overrides run.seed)")
     run.add_argument(
@@ -111,6 +113,24 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--origin", default="origin-city", help="the class's origin city")
     fit.set_defaults(handler=_fit)
     batch_cli.register(commands)
+
+    report = commands.add_parser(
+        "report", help="write the planning report of a run, batch or size output folder"
+    )
+    report.add_argument("folder", type=Path, metavar="DIR", help="an --out folder of capsim")
+    report.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="the report (default DIR/report.html; with --format md, the folder DIR/report)",
+    )
+    report.add_argument(
+        "--format",
+        choices=["html", "md"],
+        default="html",
+        help="one self-contained HTML file, or Markdown + PNG figures + CSV tables in a folder",
+    )
+    report.set_defaults(handler=_report)
     return parser
 
 
@@ -179,10 +199,11 @@ def _run(args: argparse.Namespace) -> int:
             for writer in writers:
                 writer.close()
             write_json(args.out / "summary.json", summary)
+            copy_scenario(path, args.out)
         except OSError as error:
             print(f"capsim: cannot write to {args.out}: {error}", file=sys.stderr)
             return EXIT_OUTPUT
-        print(f"wrote {args.out}/summary.json, jobs.parquet, timeseries.parquet")
+        print(f"wrote {args.out}/summary.json, jobs.parquet, timeseries.parquet, scenario.yaml")
     return 0
 
 
@@ -215,6 +236,27 @@ class _Progress:
         print(
             f"{end}{self.replications} replication(s) in {elapsed:.1f} s".ljust(70), file=sys.stderr
         )
+
+
+def _report(args: argparse.Namespace) -> int:
+    # Imported here: matplotlib is slow to import and only the report needs it.
+    from sim.reporting import write_report
+    from sim.results import ResultsError, read_results
+
+    try:
+        results = read_results(args.folder)
+    except ResultsError as error:
+        print(f"capsim report: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    default = "report.html" if args.format == "html" else "report"
+    output = args.output or args.folder / default
+    try:
+        written = write_report(results, output, args.format)
+    except OSError as error:
+        print(f"capsim report: cannot write {output}: {error}", file=sys.stderr)
+        return EXIT_OUTPUT
+    print(f"wrote {written}")
+    return 0
 
 
 def _validate(args: argparse.Namespace) -> int:

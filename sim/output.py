@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,8 +24,10 @@ import pyarrow.parquet as pq
 def atomic_path(path: Path) -> Iterator[Path]:
     """A temporary path beside ``path`` that replaces ``path`` when the block succeeds."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
+    # Not mkstemp: its files are private (0600), and results and reports are meant to be
+    # shared, so the file gets the permissions of any new file (0666 less the umask).
+    temporary = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
         yield Path(temporary)
         os.replace(temporary, path)
@@ -76,3 +78,14 @@ class ParquetAppender:
         if self._writer is not None:
             self._writer.close()
         Path(self._temporary).unlink(missing_ok=True)
+
+
+SCENARIO_COPY = "scenario.yaml"
+"""The name of the copy of the scenario file in an output folder (for reports)."""
+
+
+def copy_scenario(source: Path, folder: Path) -> None:
+    """Copy the scenario file's bytes into ``folder`` (so its sha256 is the summary's), for a
+    report to show the assumptions and their source comments after the file has changed."""
+    with atomic_path(folder / SCENARIO_COPY) as temporary:
+        temporary.write_bytes(Path(source).read_bytes())

@@ -24,7 +24,7 @@ def _duration_unit(seconds: float) -> tuple[str, float]:
     return "d", SECONDS_PER["d"]
 
 
-def _with_ci(row: Row, key: str, render: Callable[[float, float], str]) -> str:
+def format_cell(row: Row, key: str, render: Callable[[float, float], str]) -> str:
     value = _get(row, key)
     if not math.isfinite(value):
         return "–"
@@ -60,7 +60,7 @@ def _count(value: float, ci: float) -> str:
     return f"{value:.3g}{_ci(ci, value)}"
 
 
-def _large(value: float, ci: float) -> str:
+def format_large(value: float, ci: float) -> str:
     """Energy, money: three significant digits with a thousands separator, and the CI."""
     text = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
     return text + _ci(ci, value)
@@ -98,17 +98,26 @@ def _columns(
     return columns + FAILURE_COLUMNS if failed else columns
 
 
-def summary_table(summary: Mapping[str, Any], variant: str = "base") -> str:
-    """The per-city (and per-center) table of one variant of a summary, as plain text."""
-    metrics = summary["variants"][variant]
+def place_rows(metrics: Mapping[str, Any], center_prefix: str = "  ") -> list[tuple[str, Row]]:
+    """(name, metrics) of every city, its centers where it has several (named with
+    ``center_prefix``, in which ``{city}`` is replaced), and overall if there are several
+    cities."""
     rows: list[tuple[str, Row]] = []
     for city, city_metrics in metrics["cities"].items():
         rows.append((city, city_metrics))
         centers = city_metrics.get("centers", {})
         if len(centers) > 1:
-            rows += [(f"  {name}", center) for name, center in centers.items()]
+            prefix = center_prefix.replace("{city}", city)
+            rows += [(f"{prefix}{name}", center) for name, center in centers.items()]
     if len(metrics["cities"]) > 1:
         rows.append(("overall", metrics["overall"]))
+    return rows
+
+
+def summary_table(summary: Mapping[str, Any], variant: str = "base") -> str:
+    """The per-city (and per-center) table of one variant of a summary, as plain text."""
+    metrics = summary["variants"][variant]
+    rows = place_rows(metrics)
     title = _title(summary)
     if len(summary["variants"]) > 1:
         title = f"variant {variant} · {title}"
@@ -125,7 +134,7 @@ def _supply_columns(overall: Row) -> list[tuple[str, str, Callable[[float, float
         columns.append(("cabinets_used", "cabinets", _fixed))
         columns.append(("power_headroom_mw", "headroom MW", _fixed))
     if _get(overall, "inference_demand_h") > 0:
-        columns.append(("inference_shortfall_h", "inference short h", _large))
+        columns.append(("inference_shortfall_h", "inference short h", format_large))
     return columns
 
 
@@ -134,9 +143,9 @@ COMPARED: list[tuple[str, str, Callable[[float, float], str]]] = [
     ("wait_mean_s", "Δ wait mean", lambda v, ci: _signed(_duration, v, ci)),
     ("wait_p95_s", "Δ wait p95", lambda v, ci: _signed(_duration, v, ci)),
     ("queue_len_mean", "Δ queue mean", lambda v, ci: _signed(_count, v, ci)),
-    ("energy_mwh", "Δ energy MWh", lambda v, ci: _signed(_large, v, ci)),
-    ("cost_cny", "Δ cost CNY", lambda v, ci: _signed(_large, v, ci)),
-    ("co2_t", "Δ CO2 t", lambda v, ci: _signed(_large, v, ci)),
+    ("energy_mwh", "Δ energy MWh", lambda v, ci: _signed(format_large, v, ci)),
+    ("cost_cny", "Δ cost CNY", lambda v, ci: _signed(format_large, v, ci)),
+    ("co2_t", "Δ CO2 t", lambda v, ci: _signed(format_large, v, ci)),
 ]
 
 SIDE_BY_SIDE: list[tuple[str, str, Callable[[float, float], str]]] = [
@@ -146,8 +155,8 @@ SIDE_BY_SIDE: list[tuple[str, str, Callable[[float, float], str]]] = [
     ("wait_p50_s", "wait p50", _duration),
     ("wait_p95_s", "wait p95", _duration),
     ("jobs_moved", "jobs moved", _count),
-    ("energy_mwh", "energy MWh", _large),
-    ("cost_cny", "cost CNY", _large),
+    ("energy_mwh", "energy MWh", format_large),
+    ("cost_cny", "cost CNY", format_large),
 ]
 
 
@@ -213,7 +222,7 @@ def _render(
 ) -> str:
     header = [first, *(heading for _, heading, _ in columns)]
     body = [
-        [name, *(_with_ci(row, key, render) for key, _, render in columns)] for name, row in rows
+        [name, *(format_cell(row, key, render) for key, _, render in columns)] for name, row in rows
     ]
     widths = [max(len(cells[i]) for cells in [header, *body]) for i in range(len(header))]
 

@@ -19,7 +19,7 @@ from sim.batch.executors import Executor, make_executor
 from sim.batch.grid import build_grid
 from sim.batch.runner import BatchError, run_batch
 from sim.batch.sizing import Evaluation, SizingError, Target, size_capacity
-from sim.output import atomic_path, write_json
+from sim.output import atomic_path, copy_scenario, write_json
 
 EXIT_FAILED, EXIT_INPUT = 1, 2
 SHOWN = ["utilisation", "jobs_completed", "wait_mean_s", "wait_p95_s"]
@@ -219,12 +219,13 @@ def _size(args: argparse.Namespace) -> int:
     if args.out is not None:
         try:
             write_json(args.out / "sizing.json", sizing.document())
+            copy_scenario(args.scenario, args.out)
             with atomic_path(args.out / "sizing.parquet") as temporary:
                 sizing.table().to_parquet(temporary, index=False)
         except OSError as error:
             print(f"capsim: cannot write to {args.out}: {error}", file=sys.stderr)
             return EXIT_FAILED
-        print(f"wrote {args.out}/sizing.json, sizing.parquet")
+        print(f"wrote {args.out}/sizing.json, sizing.parquet, scenario.yaml")
     return 0 if sizing.answer is not None else EXIT_FAILED
 
 

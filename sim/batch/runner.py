@@ -25,7 +25,7 @@ from sim.batch.progress import BatchProgress
 from sim.batch.store import BatchStore, RunId
 from sim.batch.work import run_one
 from sim.metrics import METRIC_DOCS
-from sim.output import atomic_path, write_json
+from sim.output import atomic_path, copy_scenario, write_json
 from sim.scenario.loader import expand_variants
 from sim.scenario.schema import Scenario
 from sim.summary import capsim_version
@@ -97,6 +97,7 @@ def run_batch(
     ]
     todo = [run for run in every if run not in done]
     store.write_manifest(manifest)
+    copy_scenario(scenario_file, out)
     bar = progress if isinstance(progress, BatchProgress) else None
     if progress is True:
         bar = BatchProgress(len(every), len(every) - len(todo))

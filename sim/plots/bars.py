@@ -1,0 +1,101 @@
+"""Per-city bar charts of a summary: variants side by side, with 95% confidence whiskers."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
+
+from sim.plots.style import axis_label, colour_map, metric_label, metric_scale, new_figure, subplots
+
+
+def _places(summary: Mapping[str, Any]) -> list[str]:
+    first = next(iter(summary["variants"].values()))
+    cities = list(first["cities"])
+    return [*cities, "overall"] if len(cities) > 1 else cities
+
+
+def _row(metrics: Mapping[str, Any], place: str) -> Mapping[str, Any]:
+    row = metrics["overall"] if place == "overall" else metrics["cities"].get(place, {})
+    return row if isinstance(row, Mapping) else {}
+
+
+def _number(row: Mapping[str, Any], key: str) -> float:
+    value = row.get(key)
+    return math.nan if value is None else float(value)
+
+
+def _bars(ax: Axes, summary: Mapping[str, Any], metric: str, places: list[str]) -> None:
+    variants = list(summary["variants"])
+    colours = colour_map(variants)
+    values = [_number(_row(summary["variants"][v], p), metric) for v in variants for p in places]
+    scale, unit = metric_scale(metric, values)
+    width = 0.8 / len(variants)
+    x = np.arange(len(places))
+    for i, variant in enumerate(variants):
+        rows = [_row(summary["variants"][variant], p) for p in places]
+        means = np.array([_number(r, metric) for r in rows]) / scale
+        halves = np.array([_number(r, f"{metric}_ci95") for r in rows]) / scale
+        offset = x - 0.4 + width * (i + 0.5)
+        ax.bar(offset, np.nan_to_num(means), width, color=colours[variant], label=variant)
+        halves = np.where(halves > 1e-9 * np.abs(means), halves, np.nan)
+        if np.isfinite(halves).any():
+            # Every metric shown here is >= 0: a whisker below zero would only mislead.
+            below = np.minimum(halves, np.maximum(means, 0.0))
+            ax.errorbar(
+                offset, means, yerr=[below, halves], fmt="none", ecolor="black", capsize=3, lw=1
+            )
+    ax.set_xticks(x, places, rotation=30 if len(places) > 4 else 0, ha="right")
+    if len(places) <= 4:
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("center")
+    ax.set_ylabel(axis_label(metric, unit))
+    if max((abs(v) for v in values if math.isfinite(v)), default=0.0) / scale >= 10_000:
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.set_title(metric_label(metric).capitalize())
+    ax.grid(axis="x", visible=False)
+
+
+def city_bars(
+    summary: Mapping[str, Any], metrics: Sequence[str] = ("utilisation", "wait_p95_s")
+) -> Figure:
+    """Per city (and overall) bars of each metric, variants side by side, with 95% confidence
+    whiskers when the summary has several replications."""
+    return _bar_panels(summary, metrics, "Per city: variants side by side")
+
+
+def energy_bars(
+    summary: Mapping[str, Any], metrics: Sequence[str] = ("energy_mwh", "cost_cny", "co2_t")
+) -> Figure:
+    """Facility energy, electricity cost and emissions per city over the measured window (the
+    totals would dwarf the cities: they are in the tables)."""
+    return _bar_panels(
+        summary, metrics, "Energy, electricity cost and emissions per city", overall=False
+    )
+
+
+def _bar_panels(
+    summary: Mapping[str, Any], metrics: Sequence[str], title: str, overall: bool = True
+) -> Figure:
+    places = [p for p in _places(summary) if overall or p != "overall"]
+    bars = len(places) * len(summary["variants"])
+    # Side by side while the panels stay readable, else one panel per row.
+    across = len(metrics) if bars * len(metrics) <= 30 else 1
+    rows = math.ceil(len(metrics) / across)
+    width = min(10.0, max(6.5, 1.2 + 0.3 * bars * across))
+    figure = new_figure(width, 0.6 + 3.2 * rows)
+    axes = subplots(figure, rows, across)
+    for ax, metric in zip(axes.flat, metrics, strict=True):
+        _bars(ax, summary, metric, places)
+    if len(summary["variants"]) > 1:
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        figure.legend(handles, labels, loc="outside lower center", ncol=len(labels))
+    replications = summary.get("replications", 1)
+    note = f"\nwhiskers: 95% CI over {replications} replications" if replications > 1 else ""
+    figure.suptitle(title + note, fontweight="bold")
+    return figure

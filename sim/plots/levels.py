@@ -1,0 +1,168 @@
+"""Figures from the per-run records: levels over time per city, and the wait distribution."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.plots.style import colour_map, dash_map, new_figure, subplots
+from sim.units import SECONDS_PER
+
+
+def city_levels(timeseries: pd.DataFrame, max_points: int = 300) -> pd.DataFrame:
+    """Per variant, city and time: utilisation and queue length summed over a city's centers,
+    averaged over replications, in bins widened so a line has at most ``max_points`` points."""
+    frame = timeseries.copy()
+    if "variant" not in frame:
+        frame["variant"] = "base"
+    for column in ("variant", "city"):
+        frame[column] = frame[column].astype(str)
+    keys = ["variant", "replication", "city", "t_start_s"]
+    summed = frame.groupby(keys, observed=True, sort=False)[
+        ["busy_mean", "accelerators", "queue_len_mean"]
+    ].sum()
+    per_time = summed.groupby(["variant", "city", "t_start_s"], observed=True, sort=False).mean()
+    per_time = per_time.reset_index()
+    times = np.sort(per_time["t_start_s"].unique())
+    group = max(1, math.ceil(len(times) / max_points))
+    width = float(np.median(np.diff(times))) * group if len(times) > 1 else 1.0
+    origin = times[0] if len(times) else 0.0
+    per_time["t_start_s"] = origin + np.floor((per_time["t_start_s"] - origin) / width) * width
+    binned = per_time.groupby(["variant", "city", "t_start_s"], sort=False).mean().reset_index()
+    binned["utilisation"] = binned["busy_mean"] / binned["accelerators"]
+    return binned
+
+
+def utilisation_over_time(
+    timeseries: pd.DataFrame, *, warmup_s: float = 0.0, variants: Sequence[str] | None = None
+) -> Figure:
+    """Utilisation and mean queue length per city over time; one column per variant.
+
+    Parameters
+    ----------
+    timeseries
+        ``timeseries.parquet`` of ``capsim run --out`` (or :func:`sim.run_scenario`'s frame).
+    warmup_s
+        Warm-up [s], shaded: it is excluded from every metric.
+    variants
+        The variants to show (default: all, in the table's order).
+    """
+    levels = city_levels(timeseries)
+    variants = list(variants or pd.unique(levels["variant"]))
+    cities = list(pd.unique(levels["city"]))
+    colours = colour_map(cities)
+    figure = new_figure(max(6.5, 4.2 * len(variants)), 5.6)
+    axes = subplots(figure, 2, len(variants), sharex=True, sharey="row")
+    queue_top = max(float(levels["queue_len_mean"].max()), 1.0)
+    for column, variant in enumerate(variants):
+        data = levels[levels["variant"] == variant]
+        top, bottom = axes[0, column], axes[1, column]
+        for city in cities:
+            line = data[data["city"] == city]
+            days = line["t_start_s"] / SECONDS_PER["d"]
+            top.plot(days, 100 * line["utilisation"], color=colours[city], lw=1.2, label=city)
+            bottom.plot(days, line["queue_len_mean"], color=colours[city], lw=1.2)
+        for ax in (top, bottom):
+            if warmup_s > 0:
+                ax.axvspan(0, warmup_s / SECONDS_PER["d"], color="0.85", zorder=0, lw=0)
+        top.set_title(variant if len(variants) > 1 else "utilisation per city")
+        top.set_ylim(0, 105)
+        bottom.set_ylim(0, queue_top * 1.05)
+        bottom.set_xlabel("simulated time [d]")
+    axes[0, 0].set_ylabel("utilisation [%]")
+    axes[1, 0].set_ylabel("mean queue length [jobs]")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    if warmup_s > 0:
+        from matplotlib.patches import Patch
+
+        handles.append(Patch(color="0.85", label="warm-up (not measured)"))
+        labels.append("warm-up (not measured)")
+    figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 5))
+    figure.suptitle("Utilisation and queue length over time, by city", fontweight="bold")
+    return figure
+
+
+# --- waits ---------------------------------------------------------------------------------
+
+
+def waits(jobs: pd.DataFrame, *, warmup_s: float, horizon_s: float) -> pd.DataFrame:
+    """Wait [s] of every job that arrived in the measured window, as the metrics count it: a
+    job still waiting at the horizon counts with its wait so far."""
+    arrived = jobs[(jobs["arrival_s"] >= warmup_s) & (jobs["arrival_s"] < horizon_s)]
+    wait = arrived["wait_s"].to_numpy(dtype=float)
+    wait = np.where(np.isnan(wait), horizon_s - arrived["arrival_s"].to_numpy(), wait)
+    frame = pd.DataFrame(
+        {
+            "variant": arrived["variant"].astype(str) if "variant" in arrived else "base",
+            "origin": arrived["origin"].astype(str),
+            "wait_s": np.maximum(wait, 0.0),
+        }
+    )
+    return frame
+
+
+_WAIT_TICKS = [
+    (60.0, "1 min"),
+    (600.0, "10 min"),
+    (3600.0, "1 h"),
+    (6 * 3600.0, "6 h"),
+    (86400.0, "1 d"),
+    (7 * 86400.0, "1 w"),
+    (30 * 86400.0, "30 d"),
+    (365 * 86400.0, "1 y"),
+]
+
+
+def wait_cdf(
+    jobs: pd.DataFrame,
+    *,
+    warmup_s: float,
+    horizon_s: float,
+    city: str | None = None,
+    variants: Sequence[str] | None = None,
+) -> Figure:
+    """Distribution of waits (fraction of jobs that waited at most t), one line per variant,
+    pooled over replications; ``city`` restricts it to the jobs from one origin city."""
+    frame = waits(jobs, warmup_s=warmup_s, horizon_s=horizon_s)
+    if city is not None:
+        frame = frame[frame["origin"] == city]
+    variants = list(variants or pd.unique(frame["variant"]))
+    floor = 60.0  # waits under a minute are shown at the left edge of the log axis
+    colours, dashes = colour_map(variants), dash_map(variants)
+    figure = new_figure(6.5, 3.8)
+    ax = subplots(figure, 1, 1)[0, 0]
+    longest = floor
+    for variant in variants:
+        values = np.sort(frame.loc[frame["variant"] == variant, "wait_s"].to_numpy())
+        if len(values) == 0:
+            continue
+        fraction = np.arange(1, len(values) + 1) / len(values)
+        shown = np.maximum(values, floor)
+        longest = max(longest, float(values[-1]))
+        ax.step(
+            shown,
+            100 * fraction,
+            where="post",
+            color=colours[variant],
+            ls=dashes[variant],
+            lw=1.6,
+            label=variant,
+        )
+    ax.set_xscale("log")
+    right = max(longest, 10 * floor) * 1.2
+    ax.set_xlim(floor, right)
+    ticks = [(t, label) for t, label in _WAIT_TICKS if t <= right]
+    ax.set_xticks([t for t, _ in ticks], [label for _, label in ticks])
+    ax.minorticks_off()
+    ax.set_ylim(0, 101)
+    ax.set_xlabel("wait (log scale; waits under 1 min at the left edge)")
+    ax.set_ylabel("jobs that waited at most this [%]")
+    where = f" of jobs from {city}" if city else ""
+    ax.set_title(f"Wait-time distribution{where}")
+    if len(variants) > 1:
+        ax.legend(loc="lower right")
+    return figure

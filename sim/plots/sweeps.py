@@ -1,0 +1,131 @@
+"""A metric against a swept value (capsim batch), and the sizing curve (capsim size)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.plots.style import (
+    axis_label,
+    colour_map,
+    dash_map,
+    format_value,
+    metric_label,
+    metric_scale,
+    new_figure,
+    subplots,
+)
+
+
+def sweep_curve(
+    table: pd.DataFrame,
+    axis: str,
+    metric: str,
+    *,
+    city: str = "",
+    target: float | None = None,
+    answer: float | None = None,
+    title: str | None = None,
+) -> Figure:
+    """A metric against a swept value, one line per variant (and per value of any other axis),
+    with the 95% confidence band; ``target`` draws the bound, ``answer`` marks the sizing answer.
+
+    Parameters
+    ----------
+    table
+        summary.parquet of ``capsim batch`` (or any frame with ``axis``, ``variant``, ``level``,
+        ``city``, ``metric`` and ``metric_ci95`` columns).
+    axis
+        The swept column (a dotted key path).
+    city
+        The city whose rows to plot; ``""`` for overall.
+    """
+    level = "overall" if city == "" else "city"
+    rows = table[(table["level"] == level) & (table["city"] == city)]
+    others = [
+        c for c in rows.columns if "." in c and c != axis and rows[c].nunique(dropna=False) > 1
+    ]
+    scale, unit = metric_scale(metric, rows[metric].tolist() + ([target] if target else []))
+    groups = list(rows.groupby(["variant", *others], sort=False))
+    figure = new_figure(6.5 if len(groups) <= 3 else 9.5, 3.9)
+    ax = subplots(figure, 1, 1)[0, 0]
+    colours = colour_map([str(key) for key, _ in groups])
+    dashes = dash_map([str(key) for key, _ in groups])
+    position = _positions(rows[axis])
+    for key, group in groups:
+        x = group[axis].map(position) if position else pd.to_numeric(group[axis])
+        order = np.argsort(x.to_numpy(dtype=float), kind="stable")
+        x = x.to_numpy(dtype=float)[order]
+        mean = group[metric].to_numpy(dtype=float)[order] / scale
+        half = group[f"{metric}_ci95"].to_numpy(dtype=float)[order] / scale
+        parts = key if isinstance(key, tuple) else (key,)
+        name = ", ".join(
+            [str(parts[0]), *(f"{_short(c)}={v}" for c, v in zip(others, parts[1:], strict=True))]
+        )
+        colour = colours[str(key)]
+        ax.plot(x, mean, marker="o", color=colour, ls=dashes[str(key)], lw=1.6, label=name)
+        if np.isfinite(half).any():
+            # Every metric is >= 0: so is the band.
+            low = np.maximum(mean - half, 0.0)
+            ax.fill_between(x, low, mean + half, color=colour, alpha=0.2, lw=0)
+    if position:
+        ax.set_xticks(list(position.values()), list(position))
+        ax.set_xlim(-0.5, len(position) - 0.5)
+    if target is not None:
+        ax.axhline(target / scale, color="black", ls="--", lw=1, label="target")
+    if answer is not None:
+        ax.axvline(answer, color="black", ls=":", lw=2, label=f"answer: {answer:,.0f}")
+    ax.set_xlabel(axis)
+    ax.set_ylabel(axis_label(metric, unit))
+    where = city or "overall"
+    ax.set_title(title or f"{metric_label(metric).capitalize()} ({where}) against {axis}")
+    if len(groups) > 3:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+    elif len(groups) > 1 or target is not None or answer is not None:
+        ax.legend()
+    return figure
+
+
+def _positions(values: pd.Series) -> dict[Any, int]:
+    """x positions of a swept axis whose values are not all numbers (policy names, durations
+    as text), in the order of the grid; empty for a numeric axis, plotted on its own scale."""
+    if pd.to_numeric(values, errors="coerce").notna().all():
+        return {}
+    return {value: index for index, value in enumerate(pd.unique(values))}
+
+
+def _short(path: str) -> str:
+    """The last two parts of a dotted key path: ``guian-hub.count``."""
+    return ".".join(path.split(".")[-2:])
+
+
+def sizing_curve(sizing: Mapping[str, Any]) -> Figure:
+    """The curve of ``capsim size`` (sizing.json): the metric's mean and 95% band at every value
+    tried, the target bound and the answer."""
+    rows = pd.DataFrame(sizing["evaluations"])
+    vary, metric = sizing["vary"], sizing["metric"]
+    table = pd.DataFrame(
+        {
+            vary: rows["value"],
+            "variant": sizing.get("variant", "base"),
+            "level": "overall" if not sizing.get("city") else "city",
+            "city": sizing.get("city") or "",
+            metric: rows["mean"],
+            f"{metric}_ci95": rows["ci95"],
+        }
+    )
+    where = sizing.get("city") or "overall"
+    return sweep_curve(
+        table,
+        vary,
+        metric,
+        city=sizing.get("city") or "",
+        target=float(sizing["bound"]),
+        answer=sizing.get("answer"),
+        title=f"Sizing: {metric_label(metric)} {sizing['op']} "
+        f"{format_value(metric, float(sizing['bound']))} ({where}), 95% confidence",
+    )

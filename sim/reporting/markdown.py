@@ -1,0 +1,81 @@
+"""The report as Markdown in a folder: ``report.md``, the figures as PNG in ``figures/`` and
+every table also as CSV in ``tables/``, for pasting into planning documents."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sim.output import atomic_path
+from sim.reporting.document import (
+    Block,
+    Bullets,
+    Document,
+    FigureBlock,
+    Paragraph,
+    Preformatted,
+    Table,
+)
+from sim.reporting.html import figure_png
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>|#"})
+
+
+def md_escape(text: str) -> str:
+    """Text that Markdown shows as written (no emphasis, links or HTML)."""
+    return text.translate(_SPECIAL).replace("\n", " ")
+
+
+def file_stem(name: str) -> str:
+    """A file name from a block name (which may hold scenario names): never a path."""
+    return _UNSAFE.sub("-", name).strip(".-") or "unnamed"
+
+
+def write_markdown(document: Document, folder: Path) -> Path:
+    """Write the report into ``folder``; returns the path of report.md."""
+    (folder / "figures").mkdir(parents=True, exist_ok=True)
+    (folder / "tables").mkdir(parents=True, exist_ok=True)
+    lines = [f"# {md_escape(document.title)}", ""]
+    if document.subtitle:
+        lines += [md_escape(document.subtitle), ""]
+    for section in document.sections:
+        lines += [f"## {md_escape(section.title)}", ""]
+        for block in section.blocks:
+            lines += [*_block(block, folder), ""]
+    path = folder / "report.md"
+    with atomic_path(path) as temporary:
+        temporary.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def _block(block: Block, folder: Path) -> list[str]:
+    if isinstance(block, Paragraph):
+        return [md_escape(block.text)]
+    if isinstance(block, Bullets):
+        title = [f"### {md_escape(block.title)}", ""] if block.title else []
+        return [*title, *(f"- {md_escape(item)}" for item in block.items)]
+    if isinstance(block, Preformatted):
+        fence = "~~~~" if "```" in block.text else "```"
+        return [fence, block.text.replace(fence, ""), fence]
+    if isinstance(block, Table):
+        return _table(block, folder)
+    return _figure(block, folder)
+
+
+def _figure(block: FigureBlock, folder: Path) -> list[str]:
+    name = f"figures/{file_stem(block.name)}.png"
+    with atomic_path(folder / name) as temporary:
+        temporary.write_bytes(figure_png(block.figure))
+    return [f"![{md_escape(block.caption)}]({name})", "", f"*{md_escape(block.caption)}*"]
+
+
+def _table(table: Table, folder: Path) -> list[str]:
+    name = f"tables/{file_stem(table.name)}.csv"
+    with atomic_path(folder / name) as temporary:
+        table.csv_frame().to_csv(temporary, index=False)
+    header = "| " + " | ".join(md_escape(c) for c in table.columns) + " |"
+    rule = "|" + "|".join("---" for _ in table.columns) + "|"
+    rows = ["| " + " | ".join(md_escape(cell) for cell in row) + " |" for row in table.rows]
+    return [f"### {md_escape(table.title)}", "", header, rule, *rows, "", f"CSV: [{name}]({name})"]

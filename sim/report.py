@@ -121,8 +121,16 @@ def summary_table(summary: Mapping[str, Any], variant: str = "base") -> str:
     title = _title(summary)
     if len(summary["variants"]) > 1:
         title = f"variant {variant} · {title}"
-    columns = _columns(COLUMNS + _supply_columns(metrics["overall"]), summary)
-    return _render(title, "city / center", columns, rows)
+    return _render(title, "city / center", service_columns(summary, variant), rows)
+
+
+def service_columns(
+    summary: Mapping[str, Any], variant: str
+) -> list[tuple[str, str, Callable[[float, float], str]]]:
+    """The columns of a variant's per-city table: :data:`COLUMNS`, plus the facility,
+    inference and failure columns of scenarios that use those features."""
+    overall = summary["variants"][variant]["overall"]
+    return _columns(COLUMNS + _supply_columns(overall), summary)
 
 
 def _supply_columns(overall: Row) -> list[tuple[str, str, Callable[[float, float], str]]]:

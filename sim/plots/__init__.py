@@ -8,7 +8,7 @@ built without pyplot (no display, no global figure registry): save them with
 """
 
 from sim.plots.bars import city_bars, energy_bars
-from sim.plots.levels import city_levels, utilisation_over_time, wait_cdf, waits
+from sim.plots.levels import city_levels, period_waits, utilisation_over_time, wait_cdf, waits
 from sim.plots.style import STYLE, axis_label, format_value, metric_label, metric_scale
 from sim.plots.sweeps import sizing_curve, sweep_curve
 
@@ -21,6 +21,7 @@ __all__ = [
     "format_value",
     "metric_label",
     "metric_scale",
+    "period_waits",
     "sizing_curve",
     "sweep_curve",
     "utilisation_over_time",

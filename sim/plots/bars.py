@@ -30,7 +30,9 @@ def _number(row: Mapping[str, Any], key: str) -> float:
     return math.nan if value is None else float(value)
 
 
-def _bars(ax: Axes, summary: Mapping[str, Any], metric: str, places: list[str]) -> None:
+def _bars(
+    ax: Axes, summary: Mapping[str, Any], metric: str, places: list[str], rotate: bool
+) -> None:
     variants = list(summary["variants"])
     colours = colour_map(variants)
     values = [_number(_row(summary["variants"][v], p), metric) for v in variants for p in places]
@@ -50,8 +52,8 @@ def _bars(ax: Axes, summary: Mapping[str, Any], metric: str, places: list[str]) 
             ax.errorbar(
                 offset, means, yerr=[below, halves], fmt="none", ecolor="black", capsize=3, lw=1
             )
-    ax.set_xticks(x, places, rotation=30 if len(places) > 4 else 0, ha="right")
-    if len(places) <= 4:
+    ax.set_xticks(x, places, rotation=30 if rotate else 0, ha="right")
+    if not rotate:
         for label in ax.get_xticklabels():
             label.set_horizontalalignment("center")
     ax.set_ylabel(axis_label(metric, unit))
@@ -90,8 +92,11 @@ def _bar_panels(
     width = min(10.0, max(6.5, 1.2 + 0.3 * bars * across))
     figure = new_figure(width, 0.6 + 3.2 * rows)
     axes = subplots(figure, rows, across)
+    # Upright names while they fit side by side under a panel (about 0.09 in a character).
+    panel_in = width / across - 0.9
+    rotate = len(places) > 4 or 0.09 * sum(len(p) + 2 for p in places) > panel_in
     for ax, metric in zip(axes.flat, metrics, strict=True):
-        _bars(ax, summary, metric, places)
+        _bars(ax, summary, metric, places, rotate)
     if len(summary["variants"]) > 1:
         handles, labels = axes[0, 0].get_legend_handles_labels()
         figure.legend(handles, labels, loc="outside lower center", ncol=len(labels))

@@ -166,3 +166,51 @@ def wait_cdf(
     if len(variants) > 1:
         ax.legend(loc="lower right")
     return figure
+
+
+# --- per-period waits ------------------------------------------------------------------------
+
+
+def period_waits(summary: dict, *, threshold_s: float = SECONDS_PER["d"]) -> Figure:
+    """p95 wait per city in each period of ``run.period``, one panel per variant, with the
+    threshold (a day by default) drawn: where a line first rises above it is where the city's
+    capacity stops keeping up.
+
+    Parameters
+    ----------
+    summary
+        ``summary.json`` of ``capsim run --out`` for a scenario that sets ``run.period``.
+    threshold_s
+        The wait marked on the plot [s].
+    """
+    periods = summary["periods"]
+    variants = list(periods)
+    figure = new_figure(max(6.5, 4.2 * len(variants)), 3.8)
+    axes = subplots(figure, 1, len(variants), sharey="row")
+    cities = list(next(iter(periods.values()))["cities"])
+    colours = colour_map(cities)
+    hours = SECONDS_PER["h"]
+    for ax, variant in zip(axes[0], variants, strict=True):
+        data = periods[variant]
+        days = np.asarray(data["start_s"], dtype=float) / SECONDS_PER["d"]
+        for city in cities:
+            p95 = np.asarray(data["cities"][city]["wait_p95_s"], dtype=float)
+            # A log axis cannot show 0: waits under a minute sit on the bottom edge.
+            ax.step(
+                days,
+                np.maximum(p95, 60.0) / hours,
+                where="post",
+                color=colours[city],
+                lw=1.3,
+                label=city,
+            )
+        ax.axhline(threshold_s / hours, color="black", ls="--", lw=1, label="1 day")
+        ax.set_yscale("log")
+        ax.set_ylim(60.0 / hours * 0.8, None)
+        ax.set_title(variant if len(variants) > 1 else "p95 wait per period")
+        ax.set_xlabel("simulated time [d]")
+    axes[0, 0].set_ylabel("p95 wait in the period [h]")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 6))
+    figure.suptitle("When waits cross a day: p95 wait per period, by city", fontweight="bold")
+    return figure

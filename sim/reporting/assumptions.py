@@ -155,11 +155,10 @@ def _centers(scenario: Scenario, source: SourceText) -> Table:
                         city_name,
                         name,
                         pool.accelerator,
-                        _installed(steps, center),
+                        f"{max(count for _, count in steps):,}",
                         f"{max(count for _, count in steps) * spec.tflops / 1000:,.0f}",
                         f"{center.pue:.2f}",
-                        _server(center, spec.watts),
-                        _cap(center.power_cap),
+                        _supply(steps, center, spec.watts),
                         source.notes("cities", city_name, "centers", name),
                     ]
                 )
@@ -167,34 +166,28 @@ def _centers(scenario: Scenario, source: SourceText) -> Table:
         "city",
         "center",
         "accelerator",
-        "accelerators",
+        "accelerators (most installed)",
         "peak PFLOPS",
         "PUE",
-        "server",
-        "power cap",
+        "supply",
         "source notes",
     ]
     return Table("Compute centers", columns, rows, "assumptions-centers")
 
 
-def _installed(steps: list[tuple[float, int]], center: Center) -> str:
-    """Installed accelerators in words: a count, the cabinets behind it, or the build-out."""
-    first = f"{steps[0][1]:,}"
-    if center.cabinets is not None:
-        first += f" ({center.cabinets:,} cabinets × {center.kw_per_cabinet:g} kW)"
-    if len(steps) == 1:
-        return first
-    later = ", ".join(f"{count:,} from {format_duration(at)}" for at, count in steps[1:])
-    return f"{first} at start; {later}"
-
-
-def _server(center: Center, board_watts: float) -> str:
+def _supply(steps: list[tuple[float, int]], center: Center, board_watts: float) -> str:
+    """How the capacity is given: cabinets, a build-out, the server model and a power cap."""
     server = center.server_model(board_watts)
-    return f"{server.accelerators} accelerators, {server.kw:.3g} kW"
-
-
-def _cap(watts: float | None) -> str:
-    return "–" if watts is None else f"{watts / 1e6:g} MW"
+    parts = []
+    if center.cabinets is not None:
+        parts.append(f"cabinets: {center.cabinets:,} of {center.kw_per_cabinet:g} kW")
+    if len(steps) > 1:
+        plan = "; ".join(f"{count:,} from day {at / 86400:g}" for at, count in steps[1:])
+        parts.append(f"build-out: {steps[0][1]:,} at start; {plan}")
+    parts.append(f"servers of {server.accelerators} accelerators, {server.kw:.3g} kW")
+    if center.power_cap is not None:
+        parts.append(f"site cap {center.power_cap / 1e6:g} MW")
+    return "; ".join(parts)
 
 
 def _accelerators(scenario: Scenario, source: SourceText) -> Table:

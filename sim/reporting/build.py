@@ -9,7 +9,15 @@ from typing import Any
 import pandas as pd
 
 from sim import plots
-from sim.report import COLUMNS, COMPARED, format_cell, format_large, place_rows
+from sim.report import (
+    COLUMNS,
+    COMPARED,
+    format_cell,
+    format_large,
+    place_rows,
+    service_columns,
+    wait_alarm_lines,
+)
 from sim.reporting.assumptions import assumption_tables, scenario_model
 from sim.reporting.document import (
     SECTIONS,
@@ -59,6 +67,8 @@ def build_report(results: Results) -> Document:
     tables = document.section("tables")
     if results.kind == "run":
         findings.blocks += [Bullets(items, title) for title, items in run_findings(summary)]
+        if summary.get("periods"):
+            findings.blocks.append(Bullets(wait_alarm_lines(summary), "When waits cross a day"))
         figures.blocks += _run_figures(results)
         tables.blocks += _run_tables(summary)
     elif results.kind == "batch":
@@ -102,6 +112,16 @@ def _run_figures(results: Results) -> list[FigureBlock]:
                 "wait-cdf",
                 "Share of jobs that waited at most a given time, all replications pooled. "
                 "Jobs still waiting at the horizon count with their wait so far.",
+            )
+        )
+    if summary.get("periods"):
+        blocks.append(
+            FigureBlock(
+                plots.period_waits(summary),
+                "period-waits",
+                "p95 wait of the jobs arriving in each period, per city (origin), averaged over "
+                "replications; the dashed line is one day. Periods near the horizon understate "
+                "waits: jobs still queued there count their wait so far.",
             )
         )
     blocks.append(
@@ -150,10 +170,28 @@ def _run_tables(summary: Mapping[str, Any]) -> list[Table]:
     tables = []
     for variant, metrics in summary["variants"].items():
         named = f"variant {variant}: " if len(summary["variants"]) > 1 else ""
-        table = _metric_table(
-            f"{named}service per city{ci}", f"cities-{variant}", "city", _places(metrics), COLUMNS
+        tables.append(
+            _metric_table(
+                f"{named}service per city{ci}",
+                f"cities-{variant}",
+                "city",
+                _places(metrics),
+                COLUMNS,
+            )
         )
-        tables.append(table)
+        # Installed capacity over time, cabinets, power, inference and failures: only the
+        # columns a scenario uses, in a table of their own so neither runs off the page.
+        extra = [c for c in service_columns(summary, variant) if c not in COLUMNS]
+        if extra:
+            tables.append(
+                _metric_table(
+                    f"{named}supply, inference and failures per city{ci}",
+                    f"supply-{variant}",
+                    "city",
+                    _places(metrics),
+                    [c for c in COLUMNS if c[0] in ("accelerators", "utilisation")] + extra,
+                )
+            )
     for variant, metrics in summary["variants"].items():
         named = f"variant {variant}: " if len(summary["variants"]) > 1 else ""
         tables.append(

@@ -343,3 +343,71 @@ def test_a_sizing_folder_gets_its_curve_and_answer(tmp_path, scenario_file):
     assert_self_contained(html)
     assert "meets p95 wait &lt;= 30 min overall with 95% confidence is 16" in html
     assert html.count("<img ") == 1 and "center-note-busy" in html
+
+
+PLANNING = """\
+name: planning-features
+run: {horizon: 12d, warmup: 1d, seed: 3, replications: 2, timeseries_step: 2h, period: 2d}
+failures: {enabled: true, mtbf: {h800: 2000h}}   # failures-note
+cities:
+  east:
+    centers:
+      mixed:   # pools-note
+        pools:
+          - {accelerator: h800, count: 32}
+          - {accelerator: ascend-910b, phases: [{at: 0d, count: 16}, {at: 6d, add: 32}]}
+  west:
+    centers:
+      hall: {accelerator: a100, cabinets: 40, kw_per_cabinet: 10, power_cap: 1MW}
+workload:
+  - name: pretrain
+    origin: east
+    arrival: {kind: poisson, rate: 30/d, growth: 60%/y}
+    size: {kind: choice, values: [8, 16], weights: [0.5, 0.5]}
+    work: {params: 7e9, tokens: 2e10}
+    mfu: 0.4
+    checkpoint: {interval: 1h, restart: 5min}
+  - name: tune
+    origin: west
+    arrival: {kind: bursty, rate: 20/d, cv: 3}
+    size: {kind: fixed, value: 8}
+    duration: {kind: lognormal, median: 3h, sigma: 1}
+inference:
+  - name: chat
+    city: east
+    accelerator: h800
+    peak: 8
+    profile: [0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.4, 0.6, 0.8, 1, 1, 1,
+              1, 1, 1, 1, 1, 1, 1, 1, 0.8, 0.6, 0.4, 0.2]
+"""
+
+
+def test_report_of_a_planning_scenario_describes_supply_work_and_crossings(tmp_path, capsys):
+    """Pools, build-out, cabinets under a cap, work in FLOP, growth, bursty arrivals,
+    inference and failures all reach the report: in the assumptions, the supply table and the
+    findings on when waits cross a day."""
+    scenario = tmp_path / "planning.yaml"
+    scenario.write_text(PLANNING, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", str(scenario), "--out", str(out), "--quiet"]) == 0
+    assert main(["report", str(out), "-o", str(tmp_path / "r.html")]) == 0
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert_self_contained(html)
+    for text in (
+        "When waits cross a day",
+        "p95 wait first exceeds 1 d",
+        "supply, inference and failures per city",
+        "goodput",
+        "build-out: 16 at start; 48 from day 6",
+        "cabinets: 40 of 10 kW",
+        "site cap 1 MW",
+        "6 × params × tokens",
+        "growing 60% a year",
+        "bursty (batch, gap CV 3)",
+        "Inference loads (ahead of training)",
+        "2,000 h",
+        "failures-note",
+        "pools-note",
+    ):
+        assert text in html, text
+    assert 'alt="When waits cross a day' in html or "period-waits" in html

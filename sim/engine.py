@@ -484,11 +484,23 @@ class _Run:
         now = env._now
         self.start_time[job] = now
         center, size = self.center_of[job], self.size[job]
-        held = self.failures.held_time(job, center, size, self.duration[job], now)
+        duration = self.duration[job]
+        held = self.failures.held_time(job, center, size, duration, now)
         if self.backlog is not None:
-            self.backlog.queued_work[center] -= size * self.duration[job]
-            self.backlog.running_end[center] += size * (held + now)
-        _Wakeup(env, held, job, self._on_finish)
+            # Dispatch sees the planned end, start + run time, as the local schedulers do:
+            # failures still to come are not known when estimating where a job starts first.
+            self.backlog.queued_work[center] -= size * duration
+            self.backlog.running_end[center] += size * (duration + now)
+            _Wakeup(env, held, job, partial(self._finish_late, held - duration))
+        else:
+            _Wakeup(env, held, job, self._on_finish)
+
+    def _finish_late(self, late: float, event: Event) -> None:
+        """:meth:`_finish` of a job that held its accelerators ``late`` [s] past its planned
+        end: the dispatch backlog counted it until then."""
+        assert self.backlog is not None
+        self.backlog.running_end[self.center_of[event._value]] += self.size[event._value] * late
+        self._finish(event)
 
     def _finish(self, event: Event) -> None:
         job = event._value

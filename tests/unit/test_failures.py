@@ -222,3 +222,29 @@ def test_busy_time_is_the_held_time_of_the_jobs_under_failures_and_pools():
         mine = started & (result.center == pool.index)
         expected = float(np.sum(result.demand.size[mine] * held_until[mine]))
         assert result.busy_area[pool.index, -1] == pytest.approx(expected, rel=1e-9)
+
+
+def test_dispatch_estimates_see_planned_ends_not_failures_to_come(monkeypatch):
+    """on-demand's backlog of a center counts each running job until start + run time, as the
+    local schedulers plan; the failures a job will meet are drawn when it starts, and knowing
+    them would be an oracle no real dispatcher has."""
+    from sim import engine
+
+    runs: list[Any] = []
+    execute = engine._Run.execute
+
+    def keep(self, progress):
+        execute(self, progress)
+        runs.append(self)
+
+    monkeypatch.setattr(engine._Run, "execute", keep)
+    result = simulate(two_pools({"enabled": True, "mtbf": {"h800": "500h"}}, "on-demand"), 4)
+    run = runs[-1]
+    started = ~np.isnan(result.start)
+    running = started & (result.end > result.horizon)
+    late = running & (result.lost > 0)
+    assert late.sum() > 0, "some job still running at the horizon must have failed"
+    for center in range(len(result.centers)):
+        here = running & (result.center == center)
+        planned = (result.demand.size * (result.start + result.duration))[here].sum()
+        assert run.backlog.running_end[center] == pytest.approx(planned, rel=1e-9)

@@ -87,10 +87,9 @@ class RunResult:
     queue_max: np.ndarray
     """Longest queue of each center in each bin, shape (centers, edges - 1)."""
 
-    @property
-    def end(self) -> np.ndarray:
-        """End time of each job [s]; NaN if not started. May lie beyond the horizon."""
-        return self.start + self.duration + self.lost
+    end: np.ndarray
+    """End time of each job [s]: start + duration + lost, as the engine released it; NaN if not
+    started. May lie beyond the horizon."""
 
     @property
     def jobs(self) -> int:
@@ -131,6 +130,11 @@ def simulate(
     n = len(demand)
     lost = np.zeros(n) if failures is None else np.array(failures.lost)
     interruptions = np.zeros(n) if failures is None else np.array(failures.interruptions)
+    start = np.asarray(run.start_time, dtype=np.float64)
+    end = start + np.asarray(run.duration, dtype=np.float64)
+    if failures is not None and failures.ends:
+        # The release time itself: start + duration + lost can differ from it in the last bit.
+        end[list(failures.ends)] = list(failures.ends.values())
     return RunResult(
         scenario=scenario.name,
         seed=int(sequence.entropy),  # type: ignore[arg-type]
@@ -146,7 +150,8 @@ def simulate(
         lost=lost,
         interruptions=np.asarray(interruptions, dtype=np.int64),
         failures=FailureLog.empty() if failures is None else failures.result(),
-        start=np.asarray(run.start_time, dtype=np.float64),
+        start=start,
+        end=end,
         ready=np.asarray(run.ready, dtype=np.float64),
         edges=run.edges,
         busy_area=run.busy_area,

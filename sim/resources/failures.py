@@ -142,6 +142,8 @@ class Failures:
         self.horizon = horizon
         self.lost = [0.0] * jobs
         self.interruptions = [0] * jobs
+        self.ends: dict[int, float] = {}
+        """Release time [s] of each job that failed, exactly as the engine schedules it."""
         self.log: list[tuple[float, int, float]] = []
 
     @classmethod
@@ -177,6 +179,7 @@ class Failures:
         if failures:
             self.lost[job] = held - duration
             self.interruptions[job] = len(failures)
+            self.ends[job] = now + held
             self.log.extend((now + offset, job, lost) for offset, lost in failures)
         return held
 

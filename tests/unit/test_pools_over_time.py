@@ -47,7 +47,7 @@ def test_each_pool_follows_its_own_phases_and_busy_stays_within_installed():
         steps = ((0.0, spec.count), *spec.installed_steps)
         mine = (result.center == spec.index) & ~np.isnan(result.start)
         for start in result.start[mine]:
-            running = mine & (result.start <= start) & (result.end > start + 1e-6)
+            running = mine & (result.start <= start) & (result.end > start)
             target = [count for at, count in steps if at <= start][-1]
             assert result.demand.size[running].sum() <= target
     metrics = run_metrics(result)["cities"]["a"]["centers"]["c"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -25,17 +25,14 @@ from simpy.core import Environment
 from simpy.events import NORMAL, Event
 
 from sim.policies import (
-    CenterView,
-    DispatchContext,
     JobTable,
-    LocalScheduler,
     dispatcher,
     local_policy,
 )
 from sim.resources import CenterSpec, build_centers
+from sim.resources.dispatch_setup import city_links, dispatch_context
 from sim.resources.failures import FailureLog, Failures
 from sim.resources.supply import supply_schedule
-from sim.resources.transfers import Schedule, SharedLink
 from sim.scenario.schema import Scenario
 from sim.streams import run_seed
 from sim.workload import Demand, generate_demand
@@ -180,105 +177,6 @@ class _Wakeup(Event):
         heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
 
 
-def _links(
-    scenario: Scenario, schedule: Schedule, deliver: Callable[[int], None]
-) -> list[list[SharedLink | None]]:
-    """The shared links between every ordered pair of cities (None: same city or no link)."""
-    cities = list(scenario.cities)
-    links: list[list[SharedLink | None]] = []
-    for origin in cities:
-        row: list[SharedLink | None] = []
-        for destination in cities:
-            route = scenario.route(origin, destination)
-            if origin == destination or route is None:
-                row.append(None)
-            else:
-                latency, bits_per_second = route
-                row.append(SharedLink(bits_per_second / 8.0, latency, schedule, deliver))
-        links.append(row)
-    return links
-
-
-def _dispatch_context(
-    scenario: Scenario,
-    centers: tuple[CenterSpec, ...],
-    demand: Demand,
-    schedulers: list[LocalScheduler],
-    jobs: JobTable,
-    links: list[list[SharedLink | None]],
-    work: list[float] | None,
-) -> DispatchContext:
-    views = [
-        CenterView(
-            index=c.index,
-            city=c.city_index,
-            capacity=c.max_count,
-            peak_flops=c.tflops * 1e12,
-            accelerator=c.accelerator,
-            kwh_per_accelerator_s=c.facility_kw_per_busy / 3600.0,
-            price_by_hour=c.price_by_hour,
-            carbon_intensity=c.carbon_intensity,
-        )
-        for c in centers
-    ]
-    cities = list(scenario.cities)
-    allowed: dict[tuple[int, int], list[int]] = {}
-    local: dict[tuple[int, int], list[int]] = {}
-    for index, workload in enumerate(scenario.workload):
-        kinds = workload.accelerators
-        for origin in workload.possible_origins():
-            reachable = set(scenario.reachable_cities(origin, workload.max_latency))
-            # Centers of the origin city first, so ties keep a job at home.
-            ordered = sorted(centers, key=lambda c: c.city != origin)
-            key = (index, cities.index(origin))
-            allowed[key] = [
-                c.index
-                for c in ordered
-                if c.city in reachable and (kinds is None or c.accelerator in kinds)
-            ]
-            local[key] = [c for c in allowed[key] if centers[c].city == origin]
-    capacity = [c.max_count for c in centers]
-    return DispatchContext(
-        centers=views,
-        schedulers=schedulers,
-        jobs=jobs,
-        origin=demand.origin.tolist(),
-        dataset=demand.dataset.tolist(),
-        work=work,
-        candidates=_Candidates(allowed, demand, capacity),
-        local_candidates=_Candidates(local, demand, capacity),
-        links=links,
-        start_within=scenario.dispatch_options.start_within,
-        spill_after=scenario.dispatch_options.spill_after,
-    )
-
-
-class _Candidates(Sequence[list[int]]):
-    """Per job, the centers it may run at: allowed for its class and origin (reachable, of an
-    accelerator type it accepts), big enough."""
-
-    def __init__(
-        self, allowed: dict[tuple[int, int], list[int]], demand: Demand, capacity: list[int]
-    ):
-        self.allowed = allowed
-        self.job_class = demand.job_class.tolist()
-        self.origin = demand.origin.tolist()
-        self.size = demand.size.tolist()
-        self.capacity = capacity
-        self.cache: dict[tuple[int, int, int], list[int]] = {}
-
-    def __len__(self) -> int:
-        return len(self.size)
-
-    def __getitem__(self, job: int) -> list[int]:  # type: ignore[override]
-        key = (self.job_class[job], self.origin[job], self.size[job])
-        found = self.cache.get(key)
-        if found is None:
-            found = [c for c in self.allowed[key[:2]] if self.capacity[c] >= key[2]]
-            self.cache[key] = found
-        return found
-
-
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector during a run.
@@ -348,9 +246,9 @@ class _Run:
             )
             for c in centers
         ]
-        self.links = _links(scenario, self._schedule, self._deliver)
+        self.links = city_links(scenario, self._schedule, self._deliver)
         self.dispatcher = dispatcher(scenario.dispatch)(
-            _dispatch_context(
+            dispatch_context(
                 scenario, centers, demand, self.schedulers, jobs, self.links, self.work
             )
         )

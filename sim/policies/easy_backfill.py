@@ -5,7 +5,10 @@ The head job's reservation (its *shadow time*) is the earliest moment enough acc
 free for it, from the end times of the running jobs. A later job within ``backfill_depth`` of
 the head may start now if it fits in the free accelerators and either ends by the shadow time or
 uses only accelerators the head will not need (the *extra* ones). Run times are known exactly to
-the scheduler, so the head job never starts later than its first reservation.
+the scheduler, so the head job never starts later than its first reservation, unless something
+the scheduler could not foresee intervenes: a node failure that makes a running job hold its
+accelerators past its planned end, or a capacity cut (build-out phases, inference peaks). The
+shadow time is then recomputed from the new state.
 """
 
 from __future__ import annotations

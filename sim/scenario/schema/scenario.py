@@ -1,0 +1,205 @@
+"""The top level of a scenario: run settings, network, failures, policies and the `Scenario`
+model that holds every section."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from pydantic import Field, PositiveInt, PrivateAttr, model_validator
+
+from sim.scenario.catalogue import BUILTIN_ACCELERATORS
+from sim.scenario.schema.base import BitsPerSecond, Name, Seconds, Section
+from sim.scenario.schema.demand import InferenceLoad, WorkloadClass
+from sim.scenario.schema.supply import Accelerator, City
+from sim.units import format_duration
+
+
+class RunSettings(Section):
+    """How long to simulate, what to discard and how often to repeat."""
+
+    horizon: Annotated[Seconds, Field(gt=0)] = Field(
+        365 * 86400.0, description="Simulated time [s], e.g. '365d'. Arrivals stop at the horizon."
+    )
+    warmup: Annotated[Seconds, Field(ge=0)] = Field(
+        0.0,
+        description="Initial period [s] excluded from every metric (the system starts empty).",
+    )
+    seed: int = Field(1, ge=0, description="Seed of the run; every random stream derives from it.")
+    replications: PositiveInt = Field(
+        1, le=10_000, description="Independent replications; > 1 gives 95% confidence intervals."
+    )
+    timeseries_step: Annotated[Seconds, Field(gt=0)] = Field(
+        3600.0, description="Width of the time-series bins [s], e.g. '1h'."
+    )
+    period: Annotated[Seconds, Field(gt=0)] | None = Field(
+        None,
+        description="Length of the reporting periods [s], e.g. '30d': summary.json then holds "
+        "per-period wait percentiles per city (`periods`) and `capsim run` says when each "
+        "city's p95 wait first exceeds a day. None: no periods.",
+    )
+
+    @model_validator(mode="after")
+    def _warmup_before_horizon(self) -> RunSettings:
+        if self.warmup >= self.horizon:
+            raise ValueError(
+                f"warmup ({format_duration(self.warmup)}) must be shorter than horizon "
+                f"({format_duration(self.horizon)})"
+            )
+        if self.horizon / self.timeseries_step > 1_000_000:
+            raise ValueError("timeseries_step is too small: more than 10^6 bins over the horizon")
+        return self
+
+
+class Link(Section):
+    """A network link between two cities (full duplex: each direction has the bandwidth)."""
+
+    between: list[Name] = Field(min_length=2, max_length=2, description="The two cities.")
+    latency: Annotated[Seconds, Field(ge=0)] = Field(
+        description="Round-trip time [s], e.g. '15ms'; DOMAIN.md: <= 20 ms between hubs."
+    )
+    bandwidth: Annotated[BitsPerSecond, Field(gt=0)] = Field(
+        description="Capacity in each direction [bit/s], e.g. '400Gbps'."
+    )
+
+
+class DefaultLink(Section):
+    """The link assumed between cities that `network` does not list."""
+
+    latency: Annotated[Seconds, Field(ge=0)] = Field(description="Round-trip time [s].")
+    bandwidth: Annotated[BitsPerSecond, Field(gt=0)] = Field(description="Capacity [bit/s].")
+
+
+class DispatchOptions(Section):
+    """Settings of the dispatch policies."""
+
+    start_within: Annotated[Seconds, Field(ge=0)] = Field(
+        3600.0,
+        description="`cheapest` and `greenest` choose among centers expected to start the job "
+        "within this time [s]; if none can, they dispatch like `on-demand`.",
+    )
+    spill_after: Annotated[Seconds, Field(ge=0)] = Field(
+        7200.0,
+        description="`spillover` keeps a job in its origin city unless the expected wait there "
+        "exceeds this [s].",
+    )
+
+
+class Failures(Section):
+    """Node failures. When enabled, the nodes a job holds fail at random (Poisson, at each
+    node's rate node_size / MTBF of its accelerator type); the job loses the work since its last
+    checkpoint and restarts at once on spare nodes, keeping its allocation, after its class's
+    restart overhead, so it holds its accelerators for longer. See README (Failures)."""
+
+    enabled: bool = Field(False, description="Whether jobs fail at all.")
+    node_size: PositiveInt = Field(
+        8, description="Accelerators per node; a node failure interrupts every job on it [-]."
+    )
+    mtbf: dict[Name, Annotated[Seconds, Field(gt=0)]] = Field(
+        default_factory=dict,
+        description="Per accelerator type, a mean time between failures of one accelerator "
+        "overriding the catalogue's [s], e.g. {a100: 12000h}.",
+    )
+
+
+class Scheduling(Section):
+    """How each center orders and starts its queued jobs."""
+
+    local: str = Field(
+        "easy-backfill",
+        description="Local policy by name: fifo, easy-backfill, sjf or priority "
+        "(see docs/scenario.md).",
+    )
+    backfill_depth: PositiveInt = Field(
+        64, le=100_000, description="How many queued jobs easy-backfill scans for a backfill [-]."
+    )
+
+
+class Scenario(Section):
+    """A capacity-planning scenario: centers in cities, the demand on them and how it is run."""
+
+    name: str = Field(min_length=1, description="Scenario name, shown in tables and reports.")
+    description: str = Field("", description="Free text shown in reports.")
+    run: RunSettings = Field(default_factory=lambda: RunSettings(), description="Run settings.")
+    accelerators: dict[Name, Accelerator] = Field(
+        default_factory=dict,
+        description="Accelerator types to add to or override in the built-in catalogue "
+        f"({', '.join(BUILTIN_ACCELERATORS)}).",
+    )
+    cities: dict[Name, City] = Field(min_length=1, description="Cities by name.")
+    workload: list[WorkloadClass] = Field(min_length=1, description="Workload classes.")
+    inference: list[InferenceLoad] = Field(
+        default_factory=list,
+        description="Inference loads: accelerators held per hour of the day, with priority over "
+        "training in their center.",
+    )
+    scheduling: Scheduling = Field(
+        default_factory=lambda: Scheduling(), description="Local scheduling."
+    )
+    dispatch: str = Field(
+        "siloed",
+        description="Dispatch policy: which center a new job joins (see the Policies section).",
+    )
+    dispatch_options: DispatchOptions = Field(
+        default_factory=lambda: DispatchOptions(), description="Dispatch policy settings."
+    )
+    failures: Failures = Field(
+        default_factory=lambda: Failures(), description="Node failures (off by default)."
+    )
+    network: list[Link] = Field(
+        default_factory=list, description="Links between cities; within a city data is local."
+    )
+    default_link: DefaultLink | None = Field(
+        None,
+        description="Link assumed between cities not listed in `network`; if omitted, such "
+        "cities are unreachable from each other.",
+    )
+    variants: dict[Name, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Named variants, each a partial scenario laid over this one (mappings "
+        "merge, lists and values replace), e.g. {siloed: {dispatch: siloed}}. Every variant of "
+        "a replication sees the same demand; the first is the baseline of comparisons.",
+    )
+
+    sweep: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(
+        default_factory=dict,
+        description="Sweep axes for `capsim batch`: {dotted key path: [values]}, e.g. "
+        "{cities.shenzhen.centers.qianhai.count: [100000, 140000]} (list entries by index: "
+        "workload.0.arrival.rate). The batch runs every combination of the axes; `capsim run` "
+        "ignores it.",
+    )
+
+    _expanded: dict[str, Scenario] = PrivateAttr(default_factory=dict)
+    """The validated variants, filled in by the loader (see ``expand_variants``)."""
+
+    def route(self, origin: str, destination: str) -> tuple[float, float] | None:
+        """(round-trip latency [s], bandwidth [bit/s]) from one city to another.
+
+        Within a city data is local: (0, inf). None if the cities are not connected.
+        """
+        if origin == destination:
+            return 0.0, math.inf
+        for link in self.network:
+            if set(link.between) == {origin, destination}:
+                return link.latency, link.bandwidth
+        if self.default_link is not None:
+            return self.default_link.latency, self.default_link.bandwidth
+        return None
+
+    def reachable_cities(self, origin: str, max_latency: float | None) -> list[str]:
+        """Cities a job from ``origin`` may run in: connected, and within its latency budget."""
+        reachable = []
+        for city in self.cities:
+            route = self.route(origin, city)
+            if route is not None and (max_latency is None or route[0] <= max_latency):
+                reachable.append(city)
+        return reachable
+
+    def accelerator_catalogue(self) -> dict[str, Accelerator]:
+        """The built-in catalogue with this scenario's additions and overrides."""
+        catalogue = {name: Accelerator(**spec) for name, spec in BUILTIN_ACCELERATORS.items()}
+        catalogue.update(self.accelerators)
+        for name, mtbf in self.failures.mtbf.items():
+            if name in catalogue:
+                catalogue[name] = catalogue[name].model_copy(update={"mtbf": mtbf})
+        return catalogue

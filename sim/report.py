@@ -1,4 +1,5 @@
-"""Presenting a summary: the per-city text table printed by ``capsim run``."""
+"""Presenting a summary: the per-city text table printed by ``capsim run``, and the lines
+saying when waits cross a day (``capsim run`` and ``capsim batch``)."""
 
 from __future__ import annotations
 
@@ -247,10 +248,29 @@ def wait_alarm_lines(summary: Mapping[str, Any]) -> list[str]:
     """Per variant with periods: when each city's p95 wait first exceeds a day."""
     lines = []
     for variant, periods in summary.get("periods", {}).items():
-        crossings = [
-            f"{city} at day {start / 86400:.0f}" if start is not None else f"{city} never"
-            for city, start in periods["wait_p95_first_above_1d_s"].items()
-        ]
         prefix = f"{variant}: " if len(summary["variants"]) > 1 else ""
-        lines.append(f"{prefix}p95 wait first exceeds 1 d: {', '.join(crossings)}")
+        lines.append(f"{prefix}p95 wait first exceeds 1 d: {_crossings(periods)}")
     return lines
+
+
+def batch_alarm_lines(summary: Mapping[str, Any]) -> list[str]:
+    """Per sweep point and variant with periods: when each city's p95 wait first exceeds a
+    day, as :func:`wait_alarm_lines` for a run."""
+    return [
+        f"point {point['point']} ({point_label(point)}), {line}"
+        for point in summary["points"]
+        for line in wait_alarm_lines(point)
+    ]
+
+
+def point_label(point: Mapping[str, Any]) -> str:
+    """A sweep point of a batch summary by its parameters: ``PATH = VALUE, …``."""
+    params = point["params"]
+    return ", ".join(f"{k} = {v}" for k, v in params.items()) if params else "the base scenario"
+
+
+def _crossings(periods: Mapping[str, Any]) -> str:
+    return ", ".join(
+        f"{city} at day {start / 86400:.0f}" if start is not None else f"{city} never"
+        for city, start in periods["wait_p95_first_above_1d_s"].items()
+    )

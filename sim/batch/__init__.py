@@ -4,7 +4,7 @@ local processes or Dask), every run written as it finishes; and capacity sizing.
 from sim.batch.executors import DaskExecutor, Executor, ProcessExecutor, SerialExecutor, Task
 from sim.batch.grid import Point, build_grid, parse_sweep, set_path
 from sim.batch.runner import BatchError, BatchResult, run_batch
-from sim.batch.work import run_one
+from sim.batch.work import RunRows, run_one
 
 __all__ = [
     "BatchError",
@@ -13,6 +13,7 @@ __all__ = [
     "Executor",
     "Point",
     "ProcessExecutor",
+    "RunRows",
     "SerialExecutor",
     "Task",
     "build_grid",

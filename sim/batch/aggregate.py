@@ -1,5 +1,6 @@
 """Run rows → the batch summary: per point × variant, mean and 95% half-width of every metric,
-and paired comparisons against the first variant (docs/outputs.md, "capsim batch").
+paired comparisons against the first variant and, with ``run.period``, the period metrics
+(docs/outputs.md, "capsim batch").
 
 The per-variant summaries and comparisons are those of ``capsim run`` (:mod:`sim.summary`), so a
 batch point and a plain run of the same scenario agree to the last digit.
@@ -16,8 +17,9 @@ import pandas as pd
 
 from sim.analysis import summarise_replications
 from sim.batch.grid import Axes, Point
-from sim.batch.store import RUN_KEYS
+from sim.batch.store import RUN_KEYS, RunId
 from sim.batch.work import KEYS, METRICS, levels, nested_metrics
+from sim.periods import summarise_periods
 from sim.summary import compare_variants
 
 RunsByReplication = dict[int, dict[str, Any]]
@@ -35,27 +37,47 @@ def group_runs(rows: pd.DataFrame) -> dict[tuple[int, str], RunsByReplication]:
 
 
 def point_entries(
-    points: Sequence[Point], variants: Mapping[int, Sequence[str]], rows: pd.DataFrame
+    points: Sequence[Point],
+    variants: Mapping[int, Sequence[str]],
+    rows: pd.DataFrame,
+    periods: Mapping[RunId, Mapping[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """The ``points`` list of summary.json."""
+    """The ``points`` list of summary.json; ``periods`` are the runs' period metrics."""
     grouped = group_runs(rows)
     entries = []
     for point in points:
         runs = {v: grouped.get((point.index, v), {}) for v in variants[point.index]}
         present = {v: by_rep for v, by_rep in runs.items() if by_rep}
-        entries.append(
-            {
-                "point": point.index,
-                "params": point.params,
-                "replications": {v: len(by_rep) for v, by_rep in runs.items()},
-                "variants": {
-                    v: summarise_replications([by_rep[r] for r in sorted(by_rep)])
-                    for v, by_rep in present.items()
-                },
-                "comparisons": _comparisons(runs),
-            }
-        )
+        entry = {
+            "point": point.index,
+            "params": point.params,
+            "replications": {v: len(by_rep) for v, by_rep in runs.items()},
+            "variants": {
+                v: summarise_replications([by_rep[r] for r in sorted(by_rep)])
+                for v, by_rep in present.items()
+            },
+            "comparisons": _comparisons(runs),
+        }
+        summarised = _periods(point.index, present, periods or {})
+        if summarised:
+            entry["periods"] = summarised
+        entries.append(entry)
     return entries
+
+
+def _periods(
+    point: int,
+    runs: Mapping[str, RunsByReplication],
+    periods: Mapping[RunId, Mapping[str, Any]],
+) -> dict[str, Any]:
+    """Period metrics per variant, as ``capsim run`` gives them, for the variants whose every
+    summarised replication has them (so they average the same runs as the variant's metrics)."""
+    summarised = {}
+    for variant, by_rep in runs.items():
+        ids = [RunId(point, variant, r) for r in sorted(by_rep)]
+        if all(run in periods for run in ids):
+            summarised[variant] = summarise_periods([periods[run] for run in ids])
+    return summarised
 
 
 def _comparisons(runs: Mapping[str, RunsByReplication]) -> dict[str, Any]:

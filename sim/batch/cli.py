@@ -20,6 +20,7 @@ from sim.batch.grid import build_grid
 from sim.batch.runner import BatchError, run_batch
 from sim.batch.sizing import Evaluation, SizingError, Target, size_capacity
 from sim.output import atomic_path, copy_scenario, write_json
+from sim.report import batch_alarm_lines
 
 EXIT_FAILED, EXIT_INPUT = 1, 2
 SHOWN = ["utilisation", "jobs_completed", "wait_mean_s", "wait_p95_s"]
@@ -142,6 +143,8 @@ def _batch(args: argparse.Namespace) -> int:
         print(f"capsim: cannot write to {args.out}: {error}", file=sys.stderr)
         return EXIT_FAILED
     print(batch_table(result.table, list(axes)))
+    for line in batch_alarm_lines(result.summary):
+        print(line)
     print(
         f"{result.ran} runs made, {result.skipped} already on disk, {len(result.failed)} failed "
         f"({executor.name}, {executor.workers} workers); wrote {args.out}/summary.json, "

@@ -22,10 +22,10 @@ from typing import Any
 
 import pandas as pd
 
-from sim.batch.work import Outcome, guarded
+from sim.batch.work import Outcome, RunRows, guarded
 from sim.scenario.schema import Scenario
 
-RunFunction = Callable[[Scenario, str, int, int], pd.DataFrame]
+RunFunction = Callable[[Scenario, str, int, int], pd.DataFrame | RunRows]
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,9 @@
 """Running a batch: the grid × variants × replications through an executor, every finished run
 written at once, and the summary written from what is on disk.
 
+A scenario (point) that sets ``run.period`` also gets its period metrics per point × variant,
+as ``capsim run`` does.
+
 Replication r of every point and every variant uses the seed ``run_seed(seed, r)`` (common
 random numbers), so differences between points and variants are not noise of different demand,
 and the numbers are the same whatever executor ran them.
@@ -11,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,9 +92,11 @@ def run_batch(
     seed = base.run.seed if seed is None else seed
     replications = base.run.replications if replications is None else replications
     store = BatchStore(out)
-    variants = {p.index: list(expand_variants(p.scenario)) for p in points}
+    expanded = {p.index: expand_variants(p.scenario) for p in points}
+    variants = {index: list(named) for index, named in expanded.items()}
     manifest = _manifest(scenario_file, base, axes, seed, variants)
     done = _check_folder(store, manifest, resume)
+    done -= _without_periods(store, done, expanded)
     every = [
         RunId(p.index, v, r) for r in range(replications) for p in points for v in variants[p.index]
     ]
@@ -107,7 +112,7 @@ def run_batch(
     for task, outcome in executor.run(function, tasks):
         run = RunId(task.point, task.variant, task.replication)
         if outcome.rows is not None:
-            store.write_run(run, outcome.rows)
+            store.write_run(run, outcome.rows, outcome.periods)
         else:
             record = _failure(run, points[task.point], seed, outcome.error, outcome.detail)
             store.write_failure(run, record)
@@ -139,7 +144,8 @@ def summarise(
     rows = store.read_runs()
     if not rows.empty:
         rows = rows[rows["replication"] < replications]
-    entries = point_entries(points, variants, rows)
+    periods = {r: p for r, p in store.read_periods().items() if r.replication < replications}
+    entries = point_entries(points, variants, rows, periods)
     failed = [
         {k: f[k] for k in ("point", "params", "variant", "replication", "seed", "error")}
         for f in store.failures()
@@ -197,6 +203,21 @@ def _check_folder(store: BatchStore, manifest: dict[str, Any], resume: bool) -> 
             "choose another --out"
         )
     return done
+
+
+def _without_periods(
+    store: BatchStore, done: set[RunId], expanded: Mapping[int, Mapping[str, Scenario]]
+) -> set[RunId]:
+    """Runs on disk whose variant sets ``run.period`` but whose file has no period metrics
+    (written before batches computed them): ``--resume`` runs them again, on the same seed, so
+    every replication of a point counts in its periods and its metrics are unchanged."""
+    periodic = {
+        run
+        for run in done
+        if (variant := expanded.get(run.point, {}).get(run.variant)) is not None
+        and variant.run.period is not None
+    }
+    return periodic - set(store.read_periods()) if periodic else set()
 
 
 def _failure(run: RunId, point: Point, seed: int, error: str | None, detail: str) -> dict[str, Any]:

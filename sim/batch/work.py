@@ -1,4 +1,5 @@
-"""The unit of work of a batch: one run of one variant of one point, as tidy rows.
+"""The unit of work of a batch: one run of one variant of one point, as tidy rows (and, when
+the scenario sets ``run.period``, its period metrics).
 
 :func:`run_one` is top-level and takes and returns only picklable values, so any executor
 (a process pool, a Dask worker on another machine) can run it. It does no I/O.
@@ -15,6 +16,7 @@ import pandas as pd
 
 from sim.engine import simulate
 from sim.metrics import METRIC_DOCS, run_metrics
+from sim.periods import period_metrics
 from sim.scenario.loader import expand_variants
 from sim.scenario.schema import Scenario
 
@@ -25,7 +27,16 @@ METRICS = list(METRIC_DOCS)
 """The metric columns of a run's rows, in the documented order."""
 
 
-def run_one(scenario: Scenario, variant: str, seed: int, replication: int) -> pd.DataFrame:
+@dataclass(frozen=True)
+class RunRows:
+    """What one run of a batch gives: its metrics as tidy rows, and its period metrics
+    (:func:`sim.periods.period_metrics`) when its scenario sets ``run.period``."""
+
+    rows: pd.DataFrame
+    periods: dict[str, Any] | None = None
+
+
+def run_one(scenario: Scenario, variant: str, seed: int, replication: int) -> RunRows:
     """Run replication ``replication`` of ``variant`` and return its metrics as tidy rows.
 
     Parameters
@@ -42,12 +53,17 @@ def run_one(scenario: Scenario, variant: str, seed: int, replication: int) -> pd
 
     Returns
     -------
-    pandas.DataFrame
-        One row overall, one per city and one per center: columns ``level`` ("overall", "city",
-        "center"), ``city``, ``center`` and every metric of :data:`sim.metrics.METRIC_DOCS`.
+    RunRows
+        ``rows``: one row overall, one per city and one per center, columns ``level``
+        ("overall", "city", "center"), ``city``, ``center`` and every metric of
+        :data:`sim.metrics.METRIC_DOCS`; ``periods``: the run's period metrics if the variant
+        sets ``run.period``, else None.
     """
-    result = simulate(expand_variants(scenario)[variant], seed, replication=replication)
-    return metrics_rows(run_metrics(result))
+    chosen = expand_variants(scenario)[variant]
+    result = simulate(chosen, seed, replication=replication)
+    period = chosen.run.period
+    periods = None if period is None else period_metrics(result, period)
+    return RunRows(metrics_rows(run_metrics(result)), periods)
 
 
 def metrics_rows(metrics: Mapping[str, Any]) -> pd.DataFrame:
@@ -99,25 +115,33 @@ def nested_metrics(rows: pd.DataFrame) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What came back from one task: its rows, or the error it raised."""
+    """What came back from one task: its rows (and period metrics, if any), or the error it
+    raised."""
 
     rows: pd.DataFrame | None
     error: str | None = None
     detail: str = ""
     """The traceback of the error, for the failure record."""
+    periods: dict[str, Any] | None = None
 
 
 def guarded(
-    function: Callable[..., pd.DataFrame],
+    function: Callable[..., pd.DataFrame | RunRows],
     scenario: Scenario,
     variant: str,
     seed: int,
     replication: int,
 ) -> Outcome:
     """Call ``function`` and turn any exception into an :class:`Outcome` with its message,
-    so a failed run is recorded and the batch goes on (exceptions need not be picklable)."""
+    so a failed run is recorded and the batch goes on (exceptions need not be picklable).
+
+    ``function`` returns a :class:`RunRows`, or bare rows for a run without period metrics
+    (stand-ins in tests and sizing)."""
     try:
-        return Outcome(function(scenario, variant, seed, replication))
+        made = function(scenario, variant, seed, replication)
     except Exception as error:
         message = f"{type(error).__name__}: {error}"
         return Outcome(None, message, traceback.format_exc())
+    if isinstance(made, RunRows):
+        return Outcome(made.rows, periods=made.periods)
+    return Outcome(made)

@@ -179,7 +179,8 @@ def period_waits(summary: dict, *, threshold_s: float = SECONDS_PER["d"]) -> Fig
     Parameters
     ----------
     summary
-        ``summary.json`` of ``capsim run --out`` for a scenario that sets ``run.period``.
+        ``summary.json`` of ``capsim run --out`` for a scenario that sets ``run.period``, or
+        one of the ``points`` of a batch's (only its ``periods`` are read).
     threshold_s
         The wait marked on the plot [s].
     """

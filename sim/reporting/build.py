@@ -12,9 +12,11 @@ from sim import plots
 from sim.report import (
     COLUMNS,
     COMPARED,
+    batch_alarm_lines,
     format_cell,
     format_large,
     place_rows,
+    point_label,
     service_columns,
     wait_alarm_lines,
 )
@@ -46,6 +48,11 @@ SIZING_CAPTION = (
     "Each value tried by the sizing search: the metric's mean and 95% band over replications, "
     "the target (dashed) and the answer (dotted)."
 )
+PERIOD_CAPTION = (
+    "p95 wait of the jobs arriving in each period, per city (origin), averaged over "
+    "replications; the dashed line is one day. Periods near the horizon understate waits: jobs "
+    "still queued there count their wait so far."
+)
 BATCH_COLUMNS: list[tuple[str, str, Render]] = [
     *(c for c in COLUMNS if c[0] in ("utilisation", "jobs_completed", "wait_mean_s", "wait_p95_s")),
     ("cost_cny", "electricity cost [CNY]", format_large),
@@ -73,6 +80,8 @@ def build_report(results: Results) -> Document:
         tables.blocks += _run_tables(summary)
     elif results.kind == "batch":
         findings.blocks.append(Bullets(sweep_findings(summary), "Along the sweep"))
+        if any(point.get("periods") for point in summary["points"]):
+            findings.blocks.append(Bullets(batch_alarm_lines(summary), "When waits cross a day"))
         figures.blocks += _batch_figures(results)
         tables.blocks += _batch_tables(results)
     if results.sizing is not None:
@@ -119,9 +128,7 @@ def _run_figures(results: Results) -> list[FigureBlock]:
             FigureBlock(
                 plots.period_waits(summary),
                 "period-waits",
-                "p95 wait of the jobs arriving in each period, per city (origin), averaged over "
-                "replications; the dashed line is one day. Periods near the horizon understate "
-                "waits: jobs still queued there count their wait so far.",
+                PERIOD_CAPTION,
             )
         )
     blocks.append(
@@ -243,7 +250,7 @@ def _batch_figures(results: Results) -> list[FigureBlock]:
             )
     points = [p for p in summary["points"] if p["variants"]]
     for point in (points[0], points[-1]) if len(points) > 1 else points[:1]:
-        label = _point_label(point)
+        label = point_label(point)
         shown = {"variants": point["variants"], "replications": summary["replications"]}
         figure = plots.city_bars(shown)
         figure.suptitle(f"Per city at {label}", fontweight="bold")
@@ -254,12 +261,13 @@ def _batch_figures(results: Results) -> list[FigureBlock]:
                 f"Utilisation and p95 wait per city at {label}, variants side by side.",
             )
         )
+        if point.get("periods"):
+            figure = plots.period_waits(point)
+            figure.suptitle(f"When waits cross a day at {label}", fontweight="bold")
+            blocks.append(
+                FigureBlock(figure, f"period-waits-point-{point['point']}", PERIOD_CAPTION)
+            )
     return blocks
-
-
-def _point_label(point: Mapping[str, Any]) -> str:
-    params = point["params"]
-    return ", ".join(f"{k} = {v}" for k, v in params.items()) if params else "the base scenario"
 
 
 def _slug(text: str) -> str:

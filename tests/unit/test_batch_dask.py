@@ -112,8 +112,10 @@ def cluster(tmp_path_factory):
     started.stop()
 
 
-def scenario(tmp_path, horizon):
+def scenario(tmp_path, horizon, period=None):
     data = one_center(4, rate="2/h", horizon=horizon, warmup="5h")
+    if period is not None:
+        data["run"]["period"] = period
     data["variants"] = {"fifo": {}, "sjf": {"scheduling": {"local": "sjf"}}}
     path = tmp_path / f"s-{horizon}.yaml"
     path.write_text(yaml.safe_dump(data))
@@ -135,7 +137,7 @@ def serial_batch(path, out, replications):
 
 
 def test_dask_cluster_gives_exactly_the_serial_numbers(cluster, tmp_path):
-    path = scenario(tmp_path, "80h")
+    path = scenario(tmp_path, "80h", period="20h")  # periods travel through Dask too
     common = ["batch", str(path), "--sweep", SWEEP[0], "--replications", "3", "--quiet"]
     assert main([*common, "--out", str(tmp_path / "serial"), "--serial"]) == 0
     assert main([*common, "--out", str(tmp_path / "dask"), "--scheduler", cluster.address]) == 0
@@ -147,15 +149,21 @@ def test_dask_cluster_gives_exactly_the_serial_numbers(cluster, tmp_path):
         json.loads((tmp_path / n / "summary.json").read_text()) for n in ("serial", "dask")
     ]
     assert documents[0]["points"] == documents[1]["points"]
+    assert all(set(point["periods"]) == {"fifo", "sjf"} for point in documents[0]["points"])
 
 
 def test_dask_local_cluster_gives_exactly_the_serial_numbers(tmp_path):
-    path = scenario(tmp_path, "80h")
+    path = scenario(tmp_path, "80h", period="20h")
     common = ["batch", str(path), "--sweep", SWEEP[0], "--replications", "2", "--quiet"]
     assert main([*common, "--out", str(tmp_path / "serial"), "--serial"]) == 0
     assert main([*common, "--out", str(tmp_path / "local"), "--dask-local", "--workers", "1"]) == 0
     tables = [pd.read_parquet(tmp_path / name / "summary.parquet") for name in ("serial", "local")]
     pd.testing.assert_frame_equal(*tables)
+    periods = [
+        [p["periods"] for p in json.loads((tmp_path / n / "summary.json").read_text())["points"]]
+        for n in ("serial", "local")
+    ]
+    assert periods[0] == periods[1] and all(periods[0])
 
 
 def test_a_killed_worker_loses_no_run(cluster, tmp_path):

@@ -61,6 +61,7 @@ def test_summary_layout_and_agreement_with_capsim_run(scenario_file, tmp_path):
         "point", "params", "replications", "variants", "comparisons"
     }  # fmt: skip
     assert summary["axes"] == {"cities.a.centers.c.count": [3, 5]}
+    assert not BatchStore(tmp_path / "out").read_periods()  # no run.period: runs as before
     assert summary["failed"] == [] and len(summary["points"]) == 2
     # every point is exactly what `capsim run` gives for that scenario (same seeds)
     _, _, points = build_grid(scenario_file, SWEEP)

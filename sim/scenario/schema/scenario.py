@@ -35,8 +35,9 @@ class RunSettings(Section):
     period: Annotated[Seconds, Field(gt=0)] | None = Field(
         None,
         description="Length of the reporting periods [s], e.g. '30d': summary.json then holds "
-        "per-period wait percentiles per city (`periods`) and `capsim run` says when each "
-        "city's p95 wait first exceeds a day. None: no periods.",
+        "per-period wait percentiles per city (`periods`; per sweep point for `capsim batch`) "
+        "and `capsim run` and `capsim batch` say when each city's p95 wait first exceeds a "
+        "day. None: no periods.",
     )
 
     @model_validator(mode="after")

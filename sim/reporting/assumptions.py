@@ -149,16 +149,16 @@ def _centers(scenario: Scenario, source: SourceText) -> Table:
                 spec = catalogue.get(pool.accelerator)
                 if spec is None:
                     continue
-                steps = center.installed(pool, spec)
+                most = center.most_installed(pool, spec)
                 rows.append(
                     [
                         city_name,
                         name,
                         pool.accelerator,
-                        f"{max(count for _, count in steps):,}",
-                        f"{max(count for _, count in steps) * spec.tflops / 1000:,.0f}",
+                        f"{most:,}",
+                        f"{most * spec.tflops / 1000:,.0f}",
                         f"{center.pue:.2f}",
-                        _supply(steps, center, spec.watts),
+                        _supply(center.installed(pool, spec), center, spec.watts),
                         source.notes("cities", city_name, "centers", name),
                     ]
                 )

@@ -57,7 +57,7 @@ def check_accelerators_known(scenario: schema.Scenario) -> Found:
             problems.append(
                 ((*loc, "accelerator"), f"unknown accelerator {pool.accelerator!r}; {valid}")
             )
-        elif max(count for _, count in center.installed(pool, spec)) < 1:
+        elif center.most_installed(pool, spec) < 1:
             problems.append(_too_small(loc, center, pool, spec))
     for name in scenario.failures.mtbf:
         if name not in catalogue:
@@ -155,7 +155,7 @@ def check_sizes_fit(scenario: schema.Scenario) -> Found:
         accepted = workload.accelerators
         pools: dict[str, list[int]] = {
             city_name: [
-                max(count for _, count in center.installed(pool, catalogue[pool.accelerator]))
+                center.most_installed(pool, catalogue[pool.accelerator])
                 for center in city.centers.values()
                 for pool in center.pool_list()
                 if pool.accelerator in catalogue

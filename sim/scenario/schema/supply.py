@@ -288,6 +288,10 @@ class Center(Section):
             return [(0.0, servers * server.accelerators)]
         return pool.installed(accelerator.tflops)
 
+    def most_installed(self, pool: Pool, accelerator: Accelerator) -> int:
+        """The most accelerators ``pool`` ever has installed [-]: what a job may count on."""
+        return max(count for _, count in self.installed(pool, accelerator))
+
 
 class City(Section):
     """A city: its compute centers, electricity price and grid carbon intensity."""

@@ -174,42 +174,31 @@ def _metric_table(
 
 def _run_tables(summary: Mapping[str, Any]) -> list[Table]:
     ci = _ci_note(summary)
-    tables = []
-    for variant, metrics in summary["variants"].items():
-        named = f"variant {variant}: " if len(summary["variants"]) > 1 else ""
-        tables.append(
-            _metric_table(
-                f"{named}service per city{ci}",
-                f"cities-{variant}",
-                "city",
-                _places(metrics),
-                COLUMNS,
-            )
+    several = len(summary["variants"]) > 1
+
+    def per_city(
+        variant: str, what: str, name: str, columns: list[tuple[str, str, Render]]
+    ) -> Table:
+        named = f"variant {variant}: " if several else ""
+        places = _places(summary["variants"][variant])
+        return _metric_table(
+            f"{named}{what} per city{ci}", f"{name}-{variant}", "city", places, columns
         )
+
+    tables = []
+    for variant in summary["variants"]:
+        tables.append(per_city(variant, "service", "cities", COLUMNS))
         # Installed capacity over time, cabinets, power, inference and failures: only the
         # columns a scenario uses, in a table of their own so neither runs off the page.
         extra = [c for c in service_columns(summary, variant) if c not in COLUMNS]
         if extra:
+            basics = [c for c in COLUMNS if c[0] in ("accelerators", "utilisation")]
             tables.append(
-                _metric_table(
-                    f"{named}supply, inference and failures per city{ci}",
-                    f"supply-{variant}",
-                    "city",
-                    _places(metrics),
-                    [c for c in COLUMNS if c[0] in ("accelerators", "utilisation")] + extra,
-                )
+                per_city(variant, "supply, inference and failures", "supply", basics + extra)
             )
-    for variant, metrics in summary["variants"].items():
-        named = f"variant {variant}: " if len(summary["variants"]) > 1 else ""
-        tables.append(
-            _metric_table(
-                f"{named}energy, cost and emissions per city{ci}",
-                f"energy-{variant}",
-                "city",
-                _places(metrics),
-                ENERGY,
-            )
-        )
+    tables += [
+        per_city(v, "energy, cost and emissions", "energy", ENERGY) for v in summary["variants"]
+    ]
     for variant, comparison in summary.get("comparisons", {}).items():
         rows = list(comparison["cities"].items())
         if len(rows) > 1:

@@ -394,23 +394,17 @@ class _Run:
             # failures still to come are not known when estimating where a job starts first.
             self.backlog.queued_work[center] -= size * duration
             self.backlog.running_end[center] += size * (duration + now)
-            _Wakeup(env, held, job, partial(self._finish_late, held - duration))
-        else:
-            _Wakeup(env, held, job, self._on_finish)
-
-    def _finish_late(self, late: float, event: Event) -> None:
-        """:meth:`_finish` of a job that held its accelerators ``late`` [s] past its planned
-        end: the dispatch backlog counted it until then."""
-        assert self.backlog is not None
-        self.backlog.running_end[self.center_of[event._value]] += self.size[event._value] * late
-        self._finish(event)
+        _Wakeup(env, held, job, self._on_finish)
 
     def _finish(self, event: Event) -> None:
         job = event._value
         center = self.center_of[job]
         now = self.env._now
         if self.backlog is not None:
-            self.backlog.running_end[center] -= self.size[job] * now
+            # Take back the planned end the job was counted with: ``now`` itself, to the last
+            # bit, unless failures made it hold its accelerators longer.
+            planned_end = self.start_time[job] + self.duration[job]
+            self.backlog.running_end[center] -= self.size[job] * planned_end
         self.schedulers[center].release(job, now)
 
     def _change_capacity(self, center: int, event: Event) -> None:

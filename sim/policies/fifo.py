@@ -44,6 +44,7 @@ class Fifo(LocalScheduler):
             self.t_last = now
         sizes = self.sizes
         self.free += sizes[job]
+        # start_waiting's loop, inlined: release runs once per job, on the hot path.
         while queue and sizes[queue[0]] <= self.free:
             head = queue.popleft()
             self.free -= sizes[head]

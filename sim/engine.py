@@ -28,10 +28,12 @@ from sim.policies import (
     JobTable,
     dispatcher,
     local_policy,
+    placement_policy,
 )
 from sim.resources import CenterSpec, build_centers
 from sim.resources.dispatch_setup import city_links, dispatch_context
 from sim.resources.failures import FailureLog, Failures
+from sim.resources.preemption import PreemptionLog, Preemptions
 from sim.resources.supply import supply_schedule
 from sim.scenario.schema import Scenario
 from sim.streams import run_seed
@@ -65,7 +67,8 @@ class RunResult:
     """Useful run time of each job [s] at the pool it was dispatched to (its class's duration,
     or its work at that pool's speed); NaN if it was never dispatched."""
     lost: np.ndarray
-    """Time each job lost to failures [s]: work since its last checkpoint, and restarts."""
+    """Time each job lost to failures or preemptions [s]: work since its last checkpoint, and
+    restarts."""
     interruptions: np.ndarray
     """Failures each job suffered [-]."""
     failures: FailureLog
@@ -83,6 +86,13 @@ class RunResult:
     """Cumulative queued job-seconds of each center at each edge, shape (centers, edges)."""
     queue_max: np.ndarray
     """Longest queue of each center in each bin, shape (centers, edges - 1)."""
+    preemptions: np.ndarray | None
+    """Times each job was stopped by its scheduler [-]; None when no job can be."""
+    preemption_log: PreemptionLog | None
+    """Every preemption of the run; None when no job can be preempted."""
+    fragmented_area: np.ndarray | None
+    """Cumulative fragmented accelerator-seconds (free, but of no use to any queued job) of
+    each center at each edge, shape (centers, edges); None under `pool` placement."""
 
     end: np.ndarray
     """End time of each job [s]: start + duration + lost, as the engine released it; NaN if not
@@ -91,6 +101,24 @@ class RunResult:
     @property
     def jobs(self) -> int:
         return len(self.demand)
+
+    def segments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(job, begin [s], end [s]) of every stretch a job held its accelerators, sorted by
+        job and time: one per started job, or, for a job that was preempted, one per run
+        between its stops. A run still going at the horizon ends at its planned end."""
+        started = np.flatnonzero(~np.isnan(self.start))
+        log = self.preemption_log
+        if log is None or not log.stopped.any():
+            return started, self.start[started], self.end[started]
+        jobs = np.concatenate([started, log.restart_job])
+        begins = np.concatenate([self.start[started], log.restart_time])
+        # A job stopped and waiting to run again has no end (NaN): its last run ended at
+        # its last stop.
+        ended = started[~np.isnan(self.end[started])]
+        ends_job = np.concatenate([log.job[log.stopped], ended])
+        ends = np.concatenate([log.time[log.stopped], self.end[ended]])
+        by_begin, by_end = np.lexsort((begins, jobs)), np.lexsort((ends, ends_job))
+        return jobs[by_begin], begins[by_begin], ends[by_end]
 
 
 def simulate(
@@ -129,9 +157,18 @@ def simulate(
     interruptions = np.zeros(n) if failures is None else np.array(failures.interruptions)
     start = np.asarray(run.start_time, dtype=np.float64)
     end = start + np.asarray(run.duration, dtype=np.float64)
-    if failures is not None and failures.ends:
+    ends = run.ends if failures is None else failures.ends
+    if ends:
         # The release time itself: start + duration + lost can differ from it in the last bit.
-        end[list(failures.ends)] = list(failures.ends.values())
+        end[list(ends)] = list(ends.values())
+    preemptions = run.preemptions
+    if preemptions is not None:
+        lost = np.array(preemptions.lost)
+        started = ~np.isnan(start)
+        end[started] = np.asarray(run.planned_end)[started]
+        # A job stopped and still waiting to run again: no end yet (segment tokens are odd
+        # while a job runs or after it ended, even after a stop).
+        end[started & (np.asarray(preemptions.token) % 2 == 0)] = math.nan
     return RunResult(
         scenario=scenario.name,
         seed=int(sequence.entropy),  # type: ignore[arg-type]
@@ -154,6 +191,9 @@ def simulate(
         busy_area=run.busy_area,
         queue_area=run.queue_area,
         queue_max=run.queue_max,
+        fragmented_area=run.fragmented_area,
+        preemptions=None if preemptions is None else np.array(preemptions.preemptions),
+        preemption_log=None if preemptions is None else preemptions.result(),
     )
 
 
@@ -168,7 +208,7 @@ class _Wakeup(Event):
     one of these per job)."""
 
     def __init__(
-        self, env: Environment, delay: float, value: int, callback: Callable[[Event], None]
+        self, env: Environment, delay: float, value: object, callback: Callable[[Event], None]
     ):
         self.env = env
         self.callbacks = [callback]
@@ -227,10 +267,25 @@ class _Run:
         )
         self.start_time: list[float] = [math.nan] * self.n
         policy = local_policy(scenario.scheduling.local)
+        if scenario.scheduling.preempt and policy.preemptive is not None:
+            policy = policy.preemptive
         depth = scenario.scheduling.backfill_depth
         self.failures = failures
-        # Chosen once, so a run without failures pays nothing for them.
+        reclaims = scenario.scheduling.inference_preempts
+        self.preemptions: Preemptions | None = None
+        """Progress and losses of jobs that may be stopped; None when none can be."""
+        self.ends: dict[int, float] = {}
+        """Release time [s] of each job that was stopped on its way, as the engine scheduled it."""
+        self.planned_end: list[float] = []
+        # Chosen once, so a run without failures or preemption pays nothing for them.
         start = self._start if failures is None else self._start_failing
+        if policy.preempts or reclaims:
+            checkpoint = [(w.checkpoint.interval, w.checkpoint.restart) for w in scenario.workload]
+            self.preemptions = Preemptions(
+                self.duration, [checkpoint[k] for k in demand.job_class.tolist()]
+            )
+            self.planned_end = [math.nan] * self.n
+            start = self._start_preemptible
         schedules = {c.index: supply_schedule(c, self.horizon) for c in centers if c.changes}
         self.capacity_changes = {
             index: (schedule.times.tolist(), schedule.training.tolist())
@@ -246,6 +301,16 @@ class _Run:
             )
             for c in centers
         ]
+        placement = placement_policy(scenario.scheduling.placement)
+        if not placement.pooled:
+            for c, scheduler in zip(centers, self.schedulers, strict=True):
+                scheduler.use_placement(
+                    placement(scheduler.capacity, c.accelerators_per_server, c.max_count)
+                )
+        self.placed = not placement.pooled
+        if self.preemptions is not None:
+            for scheduler in self.schedulers:
+                scheduler.use_preemption(self._stop, self.preemptions, reclaims)
         self.links = city_links(scenario, self._schedule, self._deliver)
         self.dispatcher = dispatcher(scenario.dispatch)(
             dispatch_context(
@@ -272,6 +337,7 @@ class _Run:
         self.busy_area = np.zeros(shape)
         self.queue_area = np.zeros(shape)
         self.queue_max = np.zeros((len(centers), len(self.edges) - 1), dtype=np.int64)
+        self.fragmented_area = np.zeros(shape) if self.placed else None
 
     def execute(self, progress: ProgressCallback | None) -> None:
         _Wakeup(self.env, self.edges[1], 1, self._sample)
@@ -388,13 +454,55 @@ class _Run:
         self.start_time[job] = now
         center, size = self.center_of[job], self.size[job]
         duration = self.duration[job]
-        held = self.failures.held_time(job, center, size, duration, now)
+        placement = self.schedulers[center].placement
+        nodes = 0 if placement is None else placement.servers_of(job)
+        held = self.failures.held_time(job, center, size, duration, now, nodes)
         if self.backlog is not None:
             # Dispatch sees the planned end, start + run time, as the local schedulers do:
             # failures still to come are not known when estimating where a job starts first.
             self.backlog.queued_work[center] -= size * duration
             self.backlog.running_end[center] += size * (duration + now)
         _Wakeup(env, held, job, self._on_finish)
+
+    def _start_preemptible(self, job: int) -> None:
+        """:meth:`_start` for a job that may be stopped: it runs what it has left from its
+        last checkpoint, after its restart overhead if it was stopped before."""
+        assert self.preemptions is not None
+        env = self.env
+        now = env._now
+        if self.start_time[job] != self.start_time[job]:  # NaN: its first start
+            self.start_time[job] = now
+        size, remaining = self.size[job], self.preemptions.remaining(job)
+        held = self.preemptions.begin(job, now)
+        self.planned_end[job] = now + held
+        if self.backlog is not None:
+            center = self.center_of[job]
+            self.backlog.queued_work[center] -= size * remaining
+            self.backlog.running_end[center] += size * (now + held)
+        _Wakeup(env, held, (job, self.preemptions.token[job]), self._finish_preemptible)
+
+    def _stop(self, job: int) -> None:
+        """A scheduler stops the running ``job`` now: it falls back to its last checkpoint."""
+        assert self.preemptions is not None
+        self.preemptions.stop(job, self.env._now)
+        if self.backlog is not None:
+            center, size = self.center_of[job], self.size[job]
+            self.backlog.running_end[center] -= size * self.planned_end[job]
+            self.backlog.queued_work[center] += size * self.preemptions.remaining(job)
+
+    def _finish_preemptible(self, event: Event) -> None:
+        job, token = event._value
+        assert self.preemptions is not None
+        if token != self.preemptions.token[job]:
+            return  # the end of a run segment that was stopped
+        now = self.env._now
+        self.preemptions.finish(job, now)
+        center = self.center_of[job]
+        if self.preemptions.preemptions[job]:
+            self.ends[job] = now
+        if self.backlog is not None:
+            self.backlog.running_end[center] -= self.size[job] * self.planned_end[job]
+        self.schedulers[center].release(job, now)
 
     def _finish(self, event: Event) -> None:
         job = event._value
@@ -429,3 +537,5 @@ class _Run:
             self.busy_area[index, edge] = scheduler.busy_area
             self.queue_area[index, edge] = scheduler.queue_area
             self.queue_max[index, edge - 1] = scheduler.take_queue_max()
+            if self.fragmented_area is not None:
+                self.fragmented_area[index, edge] = scheduler.fragmented_area

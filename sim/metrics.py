@@ -55,6 +55,10 @@ METRIC_DOCS: dict[str, str] = {
     "slowdown_mean": "Mean bounded slowdown max(1, turnaround / max(run time, 10 s)) [-]",
     "queue_len_mean": "Time-average number of waiting jobs [-]",
     "queue_len_max": "Largest number of waiting jobs [-]",
+    "fragmented_accelerators_mean": "Time-average free accelerators that no queued job can "
+    "use where they sit (on servers with too few free for any waiting job that fits, or all "
+    "free ones while no waiting job fits), counted while jobs wait; only under a placement "
+    "other than `pool` [-]",
     "delivered_pflops_h": "Compute delivered: busy accelerator-hours (training and inference) "
     "× peak [PFLOPS·h]",
     "energy_mwh": "Facility energy: (busy, idle and server power) × PUE [MWh]",
@@ -68,6 +72,11 @@ METRIC_DOCS: dict[str, str] = {
     "interruptions": "Job failures in the window (failures on) [-]",
     "lost_accelerator_h": "Accelerator time lost to failures in the window: work since the last "
     "checkpoint plus restarts, counted at the failure [accelerator·h]",
+    "preemptions": "Jobs stopped by their scheduler in the window (a preemptive policy or "
+    "inference reclaiming accelerators); only when jobs can be preempted [-]",
+    "preempted_lost_accelerator_h": "Accelerator time lost to preemptions in the window: work "
+    "since the last checkpoint at each stop plus the restarts paid by stopped jobs; only when "
+    "jobs can be preempted [accelerator·h]",
     "goodput": "Useful / held accelerator time of training: 1 - lost / busy training "
     "accelerator time [-]",
 }
@@ -91,7 +100,13 @@ def run_metrics(result: RunResult) -> dict[str, object]:
         }
         cities[city] = metrics
     overall = window.capacity_side(all_centers) | window.job_side(np.ones(result.jobs, dtype=bool))
-    return {"overall": overall, "cities": cities}
+    metrics_of_run: dict[str, object] = {"overall": overall, "cities": cities}
+    if result.preemption_log is not None:
+        metrics_of_run["classes"] = {
+            name: window.preemption(window.preempted_class == index)
+            for index, name in enumerate(result.classes)
+        }
+    return metrics_of_run
 
 
 def _pools_by_center(result: RunResult, members: Sequence[int]) -> dict[str, list[int]]:
@@ -127,6 +142,17 @@ class _Window:
         self.failure_center = result.center[log.job[in_window]]
         self.failure_lost = (log.lost * demand.size[log.job])[in_window]
         """Accelerator-seconds lost at each failure in the window [accelerator·s]."""
+        preempted = result.preemption_log
+        if preempted is not None:
+            in_window = (preempted.time >= self.t0) & (preempted.time < self.t1)
+            jobs = preempted.job[in_window]
+            self.preempted_center = result.center[jobs]
+            self.preempted_class = demand.job_class[jobs]
+            self.preempted_stop = preempted.stopped[in_window]
+            self.preempted_lost = (preempted.lost_work + preempted.lost_restart)[
+                in_window
+            ] * demand.size[jobs]
+            """Accelerator-seconds lost at each stop or end in the window [accelerator·s]."""
         with np.errstate(invalid="ignore"):
             self.completed_in = self.started & (self.end >= self.t0) & (self.end < self.t1)
             self.started_in = self.started & (start >= self.t0)
@@ -150,29 +176,57 @@ class _Window:
         at_end = [self._installed_at(c, self.t1) for c in centers]
         failed = np.isin(self.failure_center, centers)
         lost = float(self.failure_lost[failed].sum())
+        return (
+            {
+                "accelerators": float(sum(at_end)),
+                "capacity_pflops": float(
+                    sum(
+                        n * r.centers[c].tflops / 1000.0
+                        for n, c in zip(at_end, centers, strict=True)
+                    )
+                ),
+                "installed_accelerators_mean": float(installed_area / self.length),
+                "utilisation": float(held.sum() / installed_area),
+                "queue_len_mean": float(queued.sum() / self.length),
+                "delivered_pflops_h": delivered,
+                "energy_mwh": float(energy_kwh / 1000.0),
+                "power_mw_mean": float(energy_kwh / 1000.0 / (self.length / 3600.0)),
+                "cost_cny": float(cost),
+                "co2_t": float(co2_kg / 1000.0),
+                "cost_per_pflops_h_cny": float(cost / delivered) if delivered > 0 else math.nan,
+                **self._facility(centers),
+                "inference_demand_h": float(demand / 3600.0),
+                "inference_served_h": float(inference.sum() / 3600.0),
+                "inference_shortfall_h": float((demand - inference.sum()) / 3600.0),
+                # Failures cost training jobs only: goodput is over training's busy time.
+                "interruptions": float(failed.sum()),
+                "lost_accelerator_h": lost / 3600.0,
+                "goodput": 1.0 - lost / float(busy.sum()) if busy.sum() > 0 else math.nan,
+            }
+            | self._fragmentation(centers)
+            | self._preemption(centers)
+        )
+
+    def _preemption(self, centers: Sequence[int]) -> Metrics:
+        """Preemptions at ``centers``, when jobs can be preempted."""
+        if self.result.preemption_log is None:
+            return {}
+        return self.preemption(np.isin(self.preempted_center, centers))
+
+    def preemption(self, mask: np.ndarray) -> Metrics:
+        """Preemptions and their cost among the logged losses selected by ``mask``."""
         return {
-            "accelerators": float(sum(at_end)),
-            "capacity_pflops": float(
-                sum(n * r.centers[c].tflops / 1000.0 for n, c in zip(at_end, centers, strict=True))
-            ),
-            "installed_accelerators_mean": float(installed_area / self.length),
-            "utilisation": float(held.sum() / installed_area),
-            "queue_len_mean": float(queued.sum() / self.length),
-            "delivered_pflops_h": delivered,
-            "energy_mwh": float(energy_kwh / 1000.0),
-            "power_mw_mean": float(energy_kwh / 1000.0 / (self.length / 3600.0)),
-            "cost_cny": float(cost),
-            "co2_t": float(co2_kg / 1000.0),
-            "cost_per_pflops_h_cny": float(cost / delivered) if delivered > 0 else math.nan,
-            **self._facility(centers),
-            "inference_demand_h": float(demand / 3600.0),
-            "inference_served_h": float(inference.sum() / 3600.0),
-            "inference_shortfall_h": float((demand - inference.sum()) / 3600.0),
-            # Failures cost training jobs only: goodput is over training's busy time.
-            "interruptions": float(failed.sum()),
-            "lost_accelerator_h": lost / 3600.0,
-            "goodput": 1.0 - lost / float(busy.sum()) if busy.sum() > 0 else math.nan,
+            "preemptions": float(np.sum(self.preempted_stop[mask])),
+            "preempted_lost_accelerator_h": float(self.preempted_lost[mask].sum() / 3600.0),
         }
+
+    def _fragmentation(self, centers: Sequence[int]) -> Metrics:
+        """Fragmented accelerators, under a placement that has servers (none for a pool)."""
+        area = self.result.fragmented_area
+        if area is None:
+            return {}
+        fragmented = area[centers, -1] - area[centers, self.first]
+        return {"fragmented_accelerators_mean": float(fragmented.sum() / self.length)}
 
     def _area(self, levels: list[np.ndarray | None], center: int) -> float:
         """A supply level's area over the window [accelerator·s]; 0 where it is static."""

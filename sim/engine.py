@@ -97,6 +97,8 @@ class RunResult:
     end: np.ndarray
     """End time of each job [s]: start + duration + lost, as the engine released it; NaN if not
     started. May lie beyond the horizon."""
+    drained: bool
+    """Whether the run went on past the horizon until every job had ended (`run.drain`)."""
 
     @property
     def jobs(self) -> int:
@@ -192,6 +194,7 @@ def simulate(
         queue_area=run.queue_area,
         queue_max=run.queue_max,
         fragmented_area=run.fragmented_area,
+        drained=scenario.run.drain,
         preemptions=None if preemptions is None else np.array(preemptions.preemptions),
         preemption_log=None if preemptions is None else preemptions.result(),
     )
@@ -247,6 +250,7 @@ class _Run:
         self.env = simpy.Environment()
         self.centers = centers
         self.horizon = scenario.run.horizon
+        self.drain = scenario.run.drain
         self.n = len(demand)
         self.arrival: list[float] = demand.arrival.tolist()
         self.origin: list[int] = demand.origin.tolist()
@@ -259,11 +263,12 @@ class _Run:
         """Per job, FLOP / (accelerators × MFU), NaN for classes that give a duration; None when
         no class gives work (then dispatch skips the per-pool run time)."""
         self.peak_flops = [c.tflops * 1e12 for c in centers]
-        priorities = np.array([w.priority for w in scenario.workload], dtype=np.int64)
+        estimated = np.isfinite(demand.estimate).any()
         jobs = JobTable(
             size=self.size,
             duration=self.duration,
-            priority=priorities[demand.job_class].tolist(),
+            priority=demand.priority.tolist(),
+            estimate=demand.estimate.tolist() if estimated else None,
         )
         self.start_time: list[float] = [math.nan] * self.n
         policy = local_policy(scenario.scheduling.local)
@@ -352,6 +357,9 @@ class _Run:
                     self._run_until(self.horizon * step / PROGRESS_STEPS)
                     progress(step / PROGRESS_STEPS)
         self._record(len(self.edges) - 1, self.horizon)
+        if self.drain:
+            with _collector_paused():
+                self._run_until(math.inf)
 
     def _run_until(self, until: float) -> None:
         """Step SimPy's Environment to ``until``, merging the arrivals into its event stream.

@@ -153,10 +153,12 @@ class _Window:
                 in_window
             ] * demand.size[jobs]
             """Accelerator-seconds lost at each stop or end in the window [accelerator·s]."""
+        # A drained run counts every job's end, however late; jobs then end by the run's end.
+        ends_by = np.inf if result.drained else self.t1
         with np.errstate(invalid="ignore"):
-            self.completed_in = self.started & (self.end >= self.t0) & (self.end < self.t1)
+            self.completed_in = self.started & (self.end >= self.t0) & (self.end < ends_by)
             self.started_in = self.started & (start >= self.t0)
-            self.running_end = self.started & (self.end >= self.t1)
+            self.running_end = self.started & (self.end >= ends_by)
 
     def capacity_side(self, centers: Sequence[int]) -> Metrics:
         r = self.result

@@ -52,7 +52,17 @@ class JobTable:
     duration: Sequence[float]
     """Run time [s] (known to the scheduler: capsim treats runtime estimates as exact)."""
     priority: Sequence[int]
-    """Class priority; higher runs first under the `priority` policy."""
+    """Priority of each job (its trace's or its class's); higher runs first under `priority`."""
+    estimate: Sequence[float] | None = None
+    """Run time estimated at submission [s], NaN where none is given; None: no job has one.
+    `sjf` and `srtf` order by it instead of the true run time."""
+
+    def expected(self, job: int) -> float:
+        """The run time [s] a scheduler plans with: the estimate if given, else the true one."""
+        estimate = self.estimate
+        if estimate is None or estimate[job] != estimate[job]:
+            return self.duration[job]
+        return estimate[job]
 
 
 class UnknownPolicyError(KeyError):

@@ -9,6 +9,7 @@ cities for jobs of unmapped clusters).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -39,6 +40,10 @@ class Demand:
     the pool's peak FLOPS per accelerator."""
     dataset: np.ndarray
     """Bytes the job must move to run outside its origin city [bytes]."""
+    priority: np.ndarray
+    """Priority of each job [-]: its trace's, or its class's."""
+    estimate: np.ndarray
+    """Run time estimated at submission [s], from a trace; NaN where none is given."""
 
     def __len__(self) -> int:
         return len(self.arrival)
@@ -53,6 +58,8 @@ def generate_demand(scenario: Scenario, seed: np.random.SeedSequence) -> Demand:
         n = len(jobs["arrival"])
         jobs["job_class"] = np.full(n, index, dtype=np.int16)
         jobs["dataset"] = np.full(n, workload.dataset)
+        if jobs["priority"] is None:
+            jobs["priority"] = np.full(n, workload.priority, dtype=np.int64)
         for name, column in jobs.items():
             columns[name].append(column)
     merged = {name: np.concatenate(parts) for name, parts in columns.items()}
@@ -62,7 +69,7 @@ def generate_demand(scenario: Scenario, seed: np.random.SeedSequence) -> Demand:
 
 def _class_jobs(
     workload: WorkloadClass, cities: list[str], seed: np.random.SeedSequence, horizon: float
-) -> dict[str, np.ndarray]:
+) -> dict[str, Any]:
     """Arrival, origin, size and duration of one class's jobs, in arrival order."""
     spec = workload.arrival
     rows = None
@@ -80,7 +87,8 @@ def _class_jobs(
             len(origin_ids), size=n, p=np.array(list(mix.values()))
         )
         origins = origin_ids[pick]
-    size = duration = None
+    size = duration = priority = None
+    estimate = np.full(n, np.nan)
     if isinstance(spec, TraceArrival) and rows is not None:
         trace = loaded_trace(spec)
         if trace.cluster is not None and spec.clusters:
@@ -89,6 +97,9 @@ def _class_jobs(
             origins = np.where(mapped >= 0, mapped, origins).astype(np.int16)
         size = None if trace.size is None else trace.size[rows]
         duration = None if trace.duration is None else trace.duration[rows]
+        priority = None if trace.priority is None else trace.priority[rows]
+        if trace.estimate is not None:
+            estimate = trace.estimate[rows]
     if size is None:
         size = from_spec(workload.size).sample(stream(seed, workload.name, "sizes"), n)
     size = size.astype(np.int64)
@@ -107,6 +118,8 @@ def _class_jobs(
         "size": size,
         "duration": duration.astype(np.float64),
         "work": work,
+        "priority": priority,
+        "estimate": estimate,
     }
 
 

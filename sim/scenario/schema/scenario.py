@@ -32,6 +32,12 @@ class RunSettings(Section):
     timeseries_step: Annotated[Seconds, Field(gt=0)] = Field(
         3600.0, description="Width of the time-series bins [s], e.g. '1h'."
     )
+    drain: bool = Field(
+        False,
+        description="Keep running past the horizon, without new arrivals, until every job "
+        "that arrived has ended, so job metrics (wait, turnaround) cover every job, as trace "
+        "studies report them; capacity metrics still cover the window up to the horizon.",
+    )
     period: Annotated[Seconds, Field(gt=0)] | None = Field(
         None,
         description="Length of the reporting periods [s], e.g. '30d': summary.json then holds "

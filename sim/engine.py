@@ -26,10 +26,13 @@ from simpy.events import NORMAL, Event
 
 from sim.policies import (
     JobTable,
+    LocalScheduler,
     dispatcher,
     local_policy,
     placement_policy,
 )
+from sim.policies.base import StartCallback
+from sim.policies.tenants import TenantQueues
 from sim.resources import CenterSpec, build_centers
 from sim.resources.dispatch_setup import city_links, dispatch_context
 from sim.resources.failures import FailureLog, Failures
@@ -99,6 +102,8 @@ class RunResult:
     started. May lie beyond the horizon."""
     drained: bool
     """Whether the run went on past the horizon until every job had ended (`run.drain`)."""
+    tenants: tuple[str, ...]
+    """Every tenant of the scenario; ``demand.tenant`` indexes it (empty: no tenants)."""
 
     @property
     def jobs(self) -> int:
@@ -195,6 +200,7 @@ def simulate(
         queue_max=run.queue_max,
         fragmented_area=run.fragmented_area,
         drained=scenario.run.drain,
+        tenants=tuple(scenario.tenant_names()),
         preemptions=None if preemptions is None else np.array(preemptions.preemptions),
         preemption_log=None if preemptions is None else preemptions.result(),
     )
@@ -235,6 +241,42 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _scheduler(
+    scenario: Scenario,
+    center: CenterSpec,
+    policy: type[LocalScheduler],
+    capacity: int,
+    jobs: JobTable,
+    start: StartCallback,
+    depth: int,
+    tenant: np.ndarray,
+) -> LocalScheduler:
+    """The local scheduler of one center: its policy, or one queue per tenant if it has
+    tenants."""
+    tenants = scenario.cities[center.city].centers[center.name].tenants
+    if not tenants:
+        return policy(capacity, jobs, start, depth)
+    local = {name: index for index, name in enumerate(tenants)}
+    none = len(tenants)  # the queue of jobs of no tenant here
+    mapping = np.array(
+        [local.get(name, none) for name in scenario.tenant_names()] + [none], dtype=np.int64
+    )
+    specs = list(tenants.values())
+    return TenantQueues(
+        capacity,
+        jobs,
+        start,
+        depth,
+        tenant_of=mapping[tenant].tolist(),
+        guaranteed=[t.guaranteed for t in specs] + [0],
+        borrowing_limit=[
+            math.inf if t.borrowing_limit is None else t.borrowing_limit for t in specs
+        ]
+        + [math.inf],
+        reclaims=[t.reclaim for t in specs] + [False],
+    )
 
 
 class _Run:
@@ -284,7 +326,13 @@ class _Run:
         self.planned_end: list[float] = []
         # Chosen once, so a run without failures or preemption pays nothing for them.
         start = self._start if failures is None else self._start_failing
-        if policy.preempts or reclaims:
+        tenant_reclaims = any(
+            tenant.reclaim
+            for city in scenario.cities.values()
+            for center in city.centers.values()
+            for tenant in (center.tenants or {}).values()
+        )
+        if policy.preempts or reclaims or tenant_reclaims:
             checkpoint = [(w.checkpoint.interval, w.checkpoint.restart) for w in scenario.workload]
             self.preemptions = Preemptions(
                 self.duration, [checkpoint[k] for k in demand.job_class.tolist()]
@@ -298,11 +346,15 @@ class _Run:
         }
         """Per center whose supply changes: when, and to what, its training capacity changes."""
         self.schedulers = [
-            policy(
+            _scheduler(
+                scenario,
+                c,
+                policy,
                 int(schedules[c.index].training[0]) if c.index in schedules else c.count,
                 jobs,
                 start,
                 depth,
+                demand.tenant,
             )
             for c in centers
         ]

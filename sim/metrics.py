@@ -77,10 +77,23 @@ METRIC_DOCS: dict[str, str] = {
     "preempted_lost_accelerator_h": "Accelerator time lost to preemptions in the window: work "
     "since the last checkpoint at each stop plus the restarts paid by stopped jobs; only when "
     "jobs can be preempted [accelerator·h]",
+    "accelerators_held_mean": "Per tenant (`tenants` in summary.json): time-average "
+    "accelerators its jobs held in the window [-]",
     "goodput": "Useful / held accelerator time of training: 1 - lost / busy training "
     "accelerator time [-]",
 }
 """Every metric of a summary, with its meaning and unit."""
+
+OPTIONAL_METRICS = frozenset(
+    {
+        "fragmented_accelerators_mean",
+        "preemptions",
+        "preempted_lost_accelerator_h",
+        "accelerators_held_mean",
+    }
+)
+"""Metrics present only where a run uses their feature (servers, preemption, tenants), so
+that summaries of runs without them are unchanged."""
 
 
 def run_metrics(result: RunResult) -> dict[str, object]:
@@ -101,6 +114,10 @@ def run_metrics(result: RunResult) -> dict[str, object]:
         cities[city] = metrics
     overall = window.capacity_side(all_centers) | window.job_side(np.ones(result.jobs, dtype=bool))
     metrics_of_run: dict[str, object] = {"overall": overall, "cities": cities}
+    if result.tenants:
+        metrics_of_run["tenants"] = {
+            name: window.tenant(index) for index, name in enumerate(result.tenants)
+        }
     if result.preemption_log is not None:
         metrics_of_run["classes"] = {
             name: window.preemption(window.preempted_class == index)
@@ -148,6 +165,7 @@ class _Window:
             jobs = preempted.job[in_window]
             self.preempted_center = result.center[jobs]
             self.preempted_class = demand.job_class[jobs]
+            self.preempted_tenant = demand.tenant[jobs]
             self.preempted_stop = preempted.stopped[in_window]
             self.preempted_lost = (preempted.lost_work + preempted.lost_restart)[
                 in_window
@@ -214,6 +232,25 @@ class _Window:
         if self.result.preemption_log is None:
             return {}
         return self.preemption(np.isin(self.preempted_center, centers))
+
+    def tenant(self, index: int) -> Metrics:
+        """What one tenant got: accelerators held on average over the window, its jobs' waits
+        and preemptions."""
+        r = self.result
+        job, begin, end = r.segments()
+        mine = r.demand.tenant[job] == index
+        held = np.clip(end[mine], self.t0, self.t1) - np.clip(begin[mine], self.t0, self.t1)
+        jobs = r.demand.tenant == index
+        waits = self.wait[jobs & self.arrived_in]
+        metrics = {
+            "accelerators_held_mean": float(np.sum(r.demand.size[job[mine]] * held) / self.length),
+            "jobs_arrived": float(waits.size),
+            "wait_mean_s": _mean(waits),
+            "wait_p95_s": float(np.percentile(waits, 95)) if waits.size else math.nan,
+        }
+        if r.preemption_log is not None:
+            metrics |= self.preemption(self.preempted_tenant == index)
+        return metrics
 
     def preemption(self, mask: np.ndarray) -> Metrics:
         """Preemptions and their cost among the logged losses selected by ``mask``."""

@@ -39,6 +39,7 @@ def run_all(scenario: schema.Scenario) -> Found:
         check_policies_known,
         check_nodes_are_servers,
         check_preemption,
+        check_tenants,
         check_links,
         check_sizes_fit,
         check_demand_bounded,
@@ -167,6 +168,57 @@ def check_preemption(scenario: schema.Scenario) -> Found:
                 ("failures", "enabled"),
                 "node failures cannot be combined with preemption yet (a preemptive local "
                 "policy, `scheduling.preempt` or `scheduling.inference_preempts`)",
+            )
+        )
+    return problems
+
+
+def check_tenants(scenario: schema.Scenario) -> Found:
+    """Tenants: fifo within each, guarantees that fit their center, tenants that exist, and no
+    failures if a tenant reclaims (preemption and failures do not mix yet)."""
+    problems: Found = []
+    names = scenario.tenant_names()
+    for index, workload in enumerate(scenario.workload):
+        if workload.tenant is not None and workload.tenant not in names:
+            valid = ", ".join(names) or "none (no center has `tenants`)"
+            problems.append(
+                (
+                    ("workload", index, "tenant"),
+                    f"unknown tenant {workload.tenant!r}; valid: {valid}",
+                )
+            )
+    reclaims = False
+    for city_name, city in scenario.cities.items():
+        for center_name, center in city.centers.items():
+            if not center.tenants:
+                continue
+            loc: Loc = ("cities", city_name, "centers", center_name, "tenants")
+            reclaims |= any(t.reclaim for t in center.tenants.values())
+            if center.pools is not None:
+                problems.append((loc, "tenants need a center of one accelerator type"))
+                continue
+            guaranteed = sum(t.guaranteed for t in center.tenants.values())
+            if center.count is not None and guaranteed > center.count:
+                problems.append(
+                    (
+                        loc,
+                        f"the guarantees add up to {guaranteed}, more than the {center.count} "
+                        "accelerators of the center",
+                    )
+                )
+            if scenario.scheduling.local.lower() != "fifo":
+                problems.append(
+                    (
+                        loc,
+                        f"tenants queue first-come-first-served each; set scheduling.local "
+                        f"to fifo (not {scenario.scheduling.local!r})",
+                    )
+                )
+    if reclaims and scenario.failures.enabled:
+        problems.append(
+            (
+                ("failures", "enabled"),
+                "node failures cannot be combined with tenants that reclaim by preemption yet",
             )
         )
     return problems

@@ -44,6 +44,8 @@ class Demand:
     """Priority of each job [-]: its trace's, or its class's."""
     estimate: np.ndarray
     """Run time estimated at submission [s], from a trace; NaN where none is given."""
+    tenant: np.ndarray
+    """Index of each job's tenant in ``Scenario.tenant_names()`` [-]; -1: none."""
 
     def __len__(self) -> int:
         return len(self.arrival)
@@ -52,10 +54,18 @@ class Demand:
 def generate_demand(scenario: Scenario, seed: np.random.SeedSequence) -> Demand:
     """Draw all jobs arriving before the horizon, each class from its own streams."""
     cities = list(scenario.cities)
+    tenants = {name: index for index, name in enumerate(scenario.tenant_names())}
     columns: dict[str, list[np.ndarray]] = {name: [] for name in Demand.__dataclass_fields__}
     for index, workload in enumerate(scenario.workload):
         jobs = _class_jobs(workload, cities, seed, scenario.run.horizon)
         n = len(jobs["arrival"])
+        own = tenants.get(workload.tenant or "", -1)
+        named = jobs.pop("tenant_names")
+        jobs["tenant"] = (
+            np.full(n, own, dtype=np.int16)
+            if named is None
+            else np.array([tenants.get(name, own) for name in named], dtype=np.int16)
+        )
         jobs["job_class"] = np.full(n, index, dtype=np.int16)
         jobs["dataset"] = np.full(n, workload.dataset)
         if jobs["priority"] is None:
@@ -87,7 +97,7 @@ def _class_jobs(
             len(origin_ids), size=n, p=np.array(list(mix.values()))
         )
         origins = origin_ids[pick]
-    size = duration = priority = None
+    size = duration = priority = tenant_names = None
     estimate = np.full(n, np.nan)
     if isinstance(spec, TraceArrival) and rows is not None:
         trace = loaded_trace(spec)
@@ -98,6 +108,7 @@ def _class_jobs(
         size = None if trace.size is None else trace.size[rows]
         duration = None if trace.duration is None else trace.duration[rows]
         priority = None if trace.priority is None else trace.priority[rows]
+        tenant_names = None if trace.tenant is None else trace.tenant[rows]
         if trace.estimate is not None:
             estimate = trace.estimate[rows]
     if size is None:
@@ -120,6 +131,7 @@ def _class_jobs(
         "work": work,
         "priority": priority,
         "estimate": estimate,
+        "tenant_names": tenant_names,
     }
 
 

@@ -31,6 +31,8 @@ class Trace:
     """Priority of each job [-], if the trace has them."""
     estimate: np.ndarray | None = None
     """Estimated run time of each job [s], if the trace has them."""
+    tenant: np.ndarray | None = None
+    """The tenant of each job (strings, empty where none), if the trace has them."""
     """Time from the Monday 00:00 before the earliest submit to it [s], for date-time traces."""
 
     def __len__(self) -> int:
@@ -88,7 +90,7 @@ def _read_cached(path: Path, mtime_ns: int, file_size: int, columns_json: str) -
                     ("columns", key),
                     f"{path.name}: no column {name!r}; columns: {', '.join(map(str, header))}",
                 )
-        dtypes = {wanted["cluster"]: str} if "cluster" in wanted else None
+        dtypes = {wanted[key]: str for key in ("cluster", "tenant") if key in wanted} or None
         frame = pd.read_csv(path, usecols=list(set(wanted.values())), dtype=dtypes)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise TraceError(("path",), f"cannot read trace file {path.name!r}: {error}") from None
@@ -108,7 +110,10 @@ def _read_cached(path: Path, mtime_ns: int, file_size: int, columns_json: str) -
         priority = _whole(frame[wanted["priority"]], path.name, "priority")[order]
     if "estimate" in wanted:
         estimate = _numbers(frame[wanted["estimate"]], path.name, "estimate", whole=False)[order]
-    return Trace(submit[order], size, duration, cluster, week_offset, priority, estimate)
+    tenant = None
+    if "tenant" in wanted:
+        tenant = frame[wanted["tenant"]].fillna("").to_numpy(dtype=object)[order]
+    return Trace(submit[order], size, duration, cluster, week_offset, priority, estimate, tenant)
 
 
 def _whole(raw: object, file: str, key: str) -> np.ndarray:

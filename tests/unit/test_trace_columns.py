@@ -69,3 +69,31 @@ def test_drain_runs_until_every_job_has_ended():
     assert metrics["jobs_completed"] == drained.jobs and metrics["jobs_running_end"] == 0
     turnaround = np.mean(drained.end - drained.demand.arrival)
     assert metrics["turnaround_mean_s"] == pytest.approx(turnaround)
+
+
+def test_tenant_column_names_each_jobs_tenant(tmp_path):
+    """Rows name their tenant; an empty cell falls back to the class's tenant."""
+    path = tmp_path / "trace.csv"
+    path.write_text("submit,size,duration,tenant\n0,1,10,b\n1,1,10,\n2,1,10,a\n")
+    data = one_center(2, horizon="1h")
+    data["cities"]["a"]["centers"]["c"]["tenants"] = {
+        "a": {"guaranteed": 1},
+        "b": {"guaranteed": 1},
+    }
+    data["workload"][0] |= {
+        "tenant": "a",
+        "arrival": {
+            "kind": "trace",
+            "path": str(path),
+            "columns": {
+                "submit": "submit",
+                "size": "size",
+                "duration": "duration",
+                "tenant": "tenant",
+            },
+        },
+    }
+    del data["workload"][0]["size"], data["workload"][0]["duration"]
+    result = simulate(build(data), 1)
+    assert result.tenants == ("a", "b")
+    assert result.demand.tenant.tolist() == [1, 0, 0]

@@ -83,6 +83,7 @@ from sim.scenario.schema.supply import (
     Phase,
     Pool,
     Server,
+    Tenant,
 )
 
 __all__ = [
@@ -140,6 +141,7 @@ __all__ = [
     "Section",
     "Server",
     "SizeDistribution",
+    "Tenant",
     "TraceArrival",
     "TraceColumns",
     "Uniform",

@@ -167,6 +167,11 @@ class TraceColumns(Section):
         description="Priority of each job for the `priority` local policy (higher runs first) "
         "[-]; if omitted, the class's `priority`.",
     )
+    tenant: str | None = Field(
+        None,
+        description="The tenant of each job (a name of a center's `tenants`); if omitted or "
+        "empty, the class's `tenant`.",
+    )
     estimate: str | None = Field(
         None,
         description="Run time estimated at submission [s] (as users give clusters): `sjf` and "

@@ -224,6 +224,15 @@ class Scenario(Section):
                 reachable.append(city)
         return reachable
 
+    def tenant_names(self) -> list[str]:
+        """Every tenant named by a center, in file order (a name shared by several centers
+        once)."""
+        names: list[str] = []
+        for city in self.cities.values():
+            for center in city.centers.values():
+                names += [name for name in center.tenants or {} if name not in names]
+        return names
+
     def accelerator_catalogue(self) -> dict[str, Accelerator]:
         """The built-in catalogue with this scenario's additions and overrides."""
         catalogue = {name: Accelerator(**spec) for name, spec in BUILTIN_ACCELERATORS.items()}

@@ -1,7 +1,8 @@
 """The ``capsim`` command: parses arguments, calls the library, prints.
 
 Exit status: 0 success, 1 an output could not be written, 2 bad input (a scenario problem or
-bad arguments).
+bad arguments) or an output folder in use by another command or holding another kind of output
+(:mod:`sim.output`).
 """
 
 from __future__ import annotations

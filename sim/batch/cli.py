@@ -2,7 +2,8 @@
 
 Exit status as for ``capsim run``: 0 success; 1 some runs failed, no value met the sizing
 target, or an output could not be written; 2 bad input (scenario, sweep, options, an
-unreachable scheduler, a folder that holds another batch).
+unreachable scheduler, a folder that holds another batch or another kind of output, or that
+another command is writing).
 """
 
 from __future__ import annotations

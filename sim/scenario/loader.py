@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import types
 import typing
 from collections.abc import Mapping
@@ -14,28 +15,11 @@ from pydantic import BaseModel, ValidationError
 
 from sim.scenario import checks
 from sim.scenario.errors import Loc, Problem, ScenarioError
+from sim.scenario.reading import child_node, read_text, read_yaml
 from sim.scenario.schema import Scenario
 
 BASE_VARIANT = "base"
 """The name of the only variant of a scenario that declares none."""
-
-
-class _Loader(yaml.SafeLoader):
-    """A safe YAML loader that rejects duplicate keys instead of keeping the last one."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f"duplicate key {key!r} (first on line {seen[key] + 1})",
-                    key_node.start_mark,
-                )
-            seen[key] = key_node.start_mark.line
-        return super().construct_mapping(node, deep=deep)
 
 
 def deep_merge(base: Mapping[str, Any], delta: Mapping[str, Any]) -> dict[str, Any]:
@@ -47,26 +31,6 @@ def deep_merge(base: Mapping[str, Any], delta: Mapping[str, Any]) -> dict[str, A
         else:
             merged[key] = value
     return merged
-
-
-def read_yaml(text: str, file: str) -> tuple[Any, yaml.Node | None]:
-    """Parse YAML text into data and its node tree (for line numbers)."""
-    try:
-        loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(error, "problem", None) or str(error)
-        message = f"this is not valid YAML: {reason}"
-        if mark is not None:
-            message += f" (column {mark.column + 1})"
-        raise ScenarioError([Problem(file, (), message, line)]) from None
-    return data, node
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
@@ -84,14 +48,8 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     ScenarioError
         With every problem found, each naming the file, key path and line.
     """
-    file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([Problem(file, (), "no such file")]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError([Problem(file, (), f"cannot read the file: {error}")]) from None
-    return parse_scenario(text, file=file, base_dir=Path(path).parent, overrides=overrides)
+    text = read_text(path)
+    return parse_scenario(text, file=str(path), base_dir=Path(path).parent, overrides=overrides)
 
 
 def parse_scenario(
@@ -214,20 +172,10 @@ def _line_of(node: yaml.Node | None, data: Any, loc: Loc) -> int | None:
         return None
     line = node.start_mark.line
     for part in loc:
-        child = None
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if key_node.value == str(part):
-                    child, line = value_node, key_node.start_mark.line
-                    break
-        elif (
-            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
-        ):
-            child = node.value[part]
-            line = child.start_mark.line
-        if child is None:
+        found = child_node(node, part)
+        if found is None:
             break
-        node = child
+        node, line = found
     return line + 1
 
 
@@ -241,8 +189,12 @@ def _unknown_key_message(loc: Loc, key: str) -> str:
     return f"unknown key {key!r}; valid keys: {', '.join(valid)}"
 
 
-def _fields_at(loc: Loc) -> list[str]:
-    """The field names of the model a pydantic location points into ([] if not a model)."""
+@functools.lru_cache(maxsize=256)
+def _fields_at(loc: Loc) -> tuple[str, ...]:
+    """The field names of the model a pydantic location points into (none if it is not a model).
+
+    Cached: a file with thousands of unknown keys asks about the same few models each time.
+    """
     current: Any = Scenario
     for part in loc:
         current = _strip(current)
@@ -257,11 +209,11 @@ def _fields_at(loc: Loc) -> list[str]:
         else:
             current = None
         if current is None:
-            return []
+            return ()
     current = _strip(current)
     if isinstance(current, type) and issubclass(current, BaseModel):
-        return [name for name in current.model_fields if name != "kind"]
-    return []
+        return tuple(name for name in current.model_fields if name != "kind")
+    return ()
 
 
 def _strip(annotation: Any) -> Any:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.scenario import checks
 from sim.scenario.errors import Loc, Problem, ScenarioError
-from sim.scenario.reading import child_node, read_text, read_yaml
+from sim.scenario.reading import child_node, number_problems, read_text, read_yaml
 from sim.scenario.schema import Scenario
 
 BASE_VARIANT = "base"
@@ -112,17 +112,110 @@ def expand_variants(scenario: Scenario) -> dict[str, Scenario]:
 def _validate_one(
     data: Mapping[str, Any], file: str, node: yaml.Node | None, base_dir: Path
 ) -> Scenario:
+    """Validate one scenario's data, reporting every problem at once.
+
+    Numbers no quantity can take are refused first and left out of the schema validation.
+    When the schema finds problems, the cross-checks still run on what is left once the keys
+    in error are set aside (see :func:`_salvage`), and their findings are reported too.
+    """
+    numbers = number_problems(data)
+    refused = [loc for loc, _ in numbers]
+    usable = _without(data, refused)
     try:
-        scenario = Scenario.model_validate(data)
+        scenario: Scenario | None = Scenario.model_validate(usable)
     except ValidationError as error:
-        found = [_problem_from_pydantic(item, data, file, node) for item in error.errors()]
-        raise ScenarioError(sorted(found, key=lambda problem: problem.line or 0)) from None
+        schema_found = [_problem_from_pydantic(item, usable, file, node) for item in error.errors()]
+        problems = [
+            Problem(file, loc, message, _line_of(node, data, loc)) for loc, message in numbers
+        ]
+        problems += [p for p in schema_found if p.loc not in refused]
+        scenario, set_aside = _salvage(usable, error)
+        refused += set_aside
+    else:
+        problems = [
+            Problem(file, loc, message, _line_of(node, data, loc)) for loc, message in numbers
+        ]
+    if scenario is not None:
+        scenario, cross = _cross_checks(scenario, base_dir)
+        problems += [
+            Problem(file, loc, message, _line_of(node, data, loc))
+            for loc, message in cross
+            if not _touches(loc, message, refused)
+        ]
+    ScenarioError.collect(sorted(problems, key=lambda problem: problem.line or 0))
+    assert scenario is not None  # no problem was found, so the data validated
+    return scenario
+
+
+def _cross_checks(scenario: Scenario, base_dir: Path) -> tuple[Scenario, list[tuple[Loc, str]]]:
+    """Read the sample and trace files a scenario names, then run every cross-check: the
+    scenario with its samples loaded, and the problems found."""
     scenario, problems = checks.load_sample_files(scenario, base_dir)
     problems += checks.load_traces(scenario, base_dir)
     problems += checks.run_all(scenario)
-    found = [Problem(file, loc, message, _line_of(node, data, loc)) for loc, message in problems]
-    ScenarioError.collect(sorted(found, key=lambda problem: problem.line or 0))
-    return scenario
+    return scenario, problems
+
+
+SALVAGE_ROUNDS = 4
+"""Rounds of setting keys aside to find a part of a faulty scenario the cross-checks can use."""
+
+
+def _salvage(data: Mapping[str, Any], error: ValidationError) -> tuple[Scenario | None, list[Loc]]:
+    """The scenario without the keys the schema refused (a key missing: its parent), and
+    the key paths set aside; None if that would remove an entry of a list or the whole file."""
+    usable: Any = data
+    set_aside: list[Loc] = []
+    for _ in range(SALVAGE_ROUNDS):
+        targets = []
+        for item in error.errors():
+            loc = tuple(p for p in _data_loc(tuple(item["loc"]), usable) if p != "[key]")
+            target = loc[:-1] if item["type"] == "missing" else loc
+            if not target or isinstance(target[-1], int):
+                return None, set_aside
+            targets.append(target)
+        set_aside += targets
+        usable = _without(usable, targets)
+        try:
+            return Scenario.model_validate(usable), set_aside
+        except ValidationError as again:
+            error = again
+        except (ValueError, TypeError, ArithmeticError):
+            return None, set_aside
+    return None, set_aside
+
+
+def _without(data: Any, locs: list[Loc]) -> Any:
+    """A copy of ``data`` without the mapping keys at ``locs`` (other locations are kept)."""
+    if not locs:
+        return data
+    by_head: dict[Any, list[Loc]] = {}
+    for loc in locs:
+        if loc:
+            by_head.setdefault(loc[0], []).append(loc[1:])
+    if isinstance(data, Mapping):
+        return {
+            key: _without(value, by_head[key]) if key in by_head else value
+            for key, value in data.items()
+            if key not in by_head or () not in by_head[key]
+        }
+    if isinstance(data, list):
+        return [
+            _without(value, by_head[index]) if index in by_head else value
+            for index, value in enumerate(data)
+        ]
+    return data
+
+
+def _touches(loc: Loc, message: str, set_aside: list[Loc]) -> bool:
+    """Whether a cross-check finding may come from keys set aside: it is at, above or below
+    one of them, or names one (a city set aside makes references to it look unknown)."""
+    for other in set_aside:
+        shared = min(len(loc), len(other))
+        if loc[:shared] == other[:shared]:
+            return True
+        if other and f"'{other[-1]}'" in message:
+            return True
+    return False
 
 
 # --- turning pydantic errors into problems -------------------------------------------------

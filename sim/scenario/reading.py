@@ -8,15 +8,18 @@ and expand (aliases included) to at most :data:`MAX_NODES` values.
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 import weakref
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.errors import Loc, Problem, ScenarioError
+from sim.units import brief
 
 MAX_FILE_BYTES = 16 * 2**20
 """Largest scenario file read [bytes]; shipped scenarios are under 10 KB (samples go in files)."""
@@ -220,3 +223,39 @@ def child_node(node: yaml.Node, part: str | int) -> tuple[yaml.Node, int] | None
         child = node.value[part]
         return child, child.start_mark.line
     return None
+
+
+LARGEST_NUMBER = 1e30
+"""Largest magnitude of a plain number in a scenario (work in FLOP reaches ~1e26); the smallest
+non-zero one is its inverse. Each quantity has its own, narrower range in the schema."""
+LARGEST_WHOLE = 2**53
+"""Largest whole number a float holds exactly; counts beyond it are typos."""
+
+
+def number_problems(data: Any, loc: Loc = ()) -> list[tuple[Loc, str]]:
+    """Plain numbers that no quantity of a scenario can take: infinities, NaN, whole numbers of
+    more than 15 digits, magnitudes beyond :data:`LARGEST_NUMBER` or below its inverse.
+
+    Checked on the data before validation, so every key (even an unknown one) is covered and
+    no validator meets a number it cannot convert.
+    """
+    problems: list[tuple[Loc, str]] = []
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            problems += number_problems(value, (*loc, key if isinstance(key, int) else str(key)))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            problems += number_problems(value, (*loc, index))
+    elif isinstance(data, bool):
+        pass
+    elif isinstance(data, int) and abs(data) > LARGEST_WHOLE:
+        problems.append(
+            (loc, f"{brief(data)} is too large (whole numbers up to {LARGEST_WHOLE:.2g})")
+        )
+    elif isinstance(data, float) and not math.isfinite(data):
+        problems.append((loc, f"{brief(data)} is not a finite number"))
+    elif isinstance(data, float) and data != 0 and not abs(data) >= 1 / LARGEST_NUMBER:
+        problems.append((loc, f"{data:g} is too close to 0 (smallest {1 / LARGEST_NUMBER:g})"))
+    elif isinstance(data, float) and abs(data) > LARGEST_NUMBER:
+        problems.append((loc, f"{data:g} is too large (largest {LARGEST_NUMBER:g})"))
+    return problems

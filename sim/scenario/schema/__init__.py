@@ -25,6 +25,8 @@ from sim.scenario.schema.arrivals import (
     TraceColumns,
 )
 from sim.scenario.schema.base import (
+    MAX_COUNT,
+    MAX_SECONDS,
     NAME_PATTERN,
     Amount,
     BitsPerSecond,
@@ -86,6 +88,8 @@ from sim.scenario.schema.supply import (
 )
 
 __all__ = [
+    "MAX_COUNT",
+    "MAX_SECONDS",
     "NAME_PATTERN",
     "PHASES_DESCRIPTION",
     "SINGLE_TYPE_KEYS",

@@ -22,9 +22,40 @@ from sim.units import (
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
 
+
+def within(low: float, high: float, unit: str) -> AfterValidator:
+    """Refuse a quantity outside what a run can represent: 0, or a magnitude in [low, high].
+
+    A quantity past these bounds is a typo (a year of microsecond checkpoints, 10^308 PFLOPS),
+    and left in it overflows mid-run or turns a result into nonsense.
+    """
+
+    unit = f" {unit}" if unit else ""
+
+    def check(value: float) -> float:
+        if value != 0 and not low <= abs(value) <= high:
+            raise ValueError(
+                f"{value:.3g}{unit} is outside the range capsim simulates "
+                f"(0, or {low:g} to {high:g}{unit} in size)"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+MAX_COUNT = 10**9
+"""Most accelerators, cabinets or PFLOPS a pool may give (a thousand times the largest clusters
+planned today); more is a typo that would overflow the engine's whole-number tables."""
+Count = Annotated[int, Field(gt=0, le=MAX_COUNT)]
+"""A positive whole number of accelerators or cabinets, at most :data:`MAX_COUNT`."""
+
+MAX_SECONDS = 1e12
+"""Longest duration [s] (about 31,700 years); a microsecond is the shortest."""
+
 Seconds = Annotated[
     float,
     BeforeValidator(parse_duration),
+    within(1e-6, MAX_SECONDS, "s"),
     WithJsonSchema(
         {
             "anyOf": [{"type": "number"}, {"type": "string"}],
@@ -36,6 +67,7 @@ Seconds = Annotated[
 PerSecond = Annotated[
     float,
     BeforeValidator(parse_rate),
+    within(1e-12, 1e9, "/s"),
     WithJsonSchema(
         {
             "anyOf": [{"type": "number"}, {"type": "string"}],
@@ -46,6 +78,7 @@ PerSecond = Annotated[
 Bytes = Annotated[
     float,
     BeforeValidator(parse_data_size),
+    within(1e-3, 1e24, "bytes"),
     WithJsonSchema(
         {
             "anyOf": [{"type": "number"}, {"type": "string"}],
@@ -56,6 +89,7 @@ Bytes = Annotated[
 BitsPerSecond = Annotated[
     float,
     BeforeValidator(parse_bandwidth),
+    within(1e-3, 1e18, "bit/s"),
     WithJsonSchema(
         {
             "anyOf": [{"type": "number"}, {"type": "string"}],
@@ -66,6 +100,7 @@ BitsPerSecond = Annotated[
 Watts = Annotated[
     float,
     BeforeValidator(parse_power),
+    within(1e-3, 1e13, "W"),
     WithJsonSchema(
         {
             "anyOf": [{"type": "number"}, {"type": "string"}],
@@ -76,6 +111,7 @@ Watts = Annotated[
 Amount = Annotated[
     float,
     BeforeValidator(parse_flops),
+    within(1e-30, 1e30, ""),
     WithJsonSchema(
         {
             "anyOf": [{"type": "number"}, {"type": "string"}],
@@ -84,9 +120,23 @@ Amount = Annotated[
         }
     ),
 ]
+MAX_GROWTH = 1000.0
+"""Largest growth per year [-] (100,000%/y): more multiplies demand by 10^9 in three years."""
+
+
+def _growth_bounded(value: float) -> float:
+    if value > MAX_GROWTH:
+        raise ValueError(
+            f"a growth of {value:.3g} per year (x{1 + value:.3g} a year) is beyond "
+            f"{MAX_GROWTH:g} per year ({MAX_GROWTH * 100:,.0f}%/y)"
+        )
+    return value
+
+
 Growth = Annotated[
     float,
     BeforeValidator(parse_growth),
+    AfterValidator(_growth_bounded),
     WithJsonSchema(
         {
             "anyOf": [{"type": "number"}, {"type": "string"}],

@@ -17,6 +17,7 @@ from sim.scenario import checks
 from sim.scenario.errors import Loc, Problem, ScenarioError
 from sim.scenario.reading import child_node, number_problems, read_text, read_yaml
 from sim.scenario.schema import Scenario
+from sim.units import brief
 
 BASE_VARIANT = "base"
 """The name of the only variant of a scenario that declares none."""
@@ -235,10 +236,15 @@ def _problem_from_pydantic(item: Any, data: Any, file: str, node: yaml.Node | No
     elif kind == "union_tag_not_found":
         message = "a `kind` is required"
     if kind not in ("missing", "extra_forbidden", "value_error") and "input" in item:
-        shown = repr(item["input"])
-        if len(shown) <= 60 and not isinstance(item["input"], dict | list):
+        shown = brief(item["input"], limit=60)
+        if "…" not in shown and not isinstance(item["input"], dict | list):
             message += f" (got {shown})"
-    return Problem(file, loc, message, _line_of(node, data, loc))
+    line = _line_of(node, data, loc)
+    if tuple(item["loc"])[-1:] == ("[key]",):  # a bad name as a key: in the message, not the path
+        name = item["loc"][-2]
+        loc = tuple(part for part in loc if part not in ("[key]", name))
+        message = f"the name {brief(name)}: {message}"
+    return Problem(file, loc, message, line)
 
 
 def _data_loc(loc: Loc, data: Any) -> Loc:

@@ -234,7 +234,7 @@ LARGEST_WHOLE = 2**53
 
 def number_problems(data: Any, loc: Loc = ()) -> list[tuple[Loc, str]]:
     """Plain numbers that no quantity of a scenario can take: infinities, NaN, whole numbers of
-    more than 15 digits, magnitudes beyond :data:`LARGEST_NUMBER` or below its inverse.
+    more than 2^53, magnitudes beyond :data:`LARGEST_NUMBER` or below its inverse.
 
     Checked on the data before validation, so every key (even an unknown one) is covered and
     no validator meets a number it cannot convert.

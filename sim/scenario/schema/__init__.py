@@ -38,6 +38,7 @@ from sim.scenario.schema.base import (
     Seconds,
     Section,
     Watts,
+    check_name,
 )
 from sim.scenario.schema.demand import Checkpoint, InferenceLoad, WorkloadClass
 from sim.scenario.schema.distributions import (
@@ -154,4 +155,5 @@ __all__ = [
     "Watts",
     "Work",
     "WorkloadClass",
+    "check_name",
 ]

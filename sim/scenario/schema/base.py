@@ -6,6 +6,7 @@ units: seconds [s] and events per second [1/s].
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
@@ -20,7 +21,43 @@ from sim.units import (
     parse_rate,
 )
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+NAME_PATTERN = r"^[\p{L}\p{N}][\p{L}\p{M}\p{N}_-]*$"
+"""The name rule as a JSON Schema pattern (Unicode classes); :func:`check_name` applies it."""
+NAME_MAX_LENGTH = 64
+
+
+def check_name(name: str) -> str:
+    """Apply the rule for city, center, class and accelerator names.
+
+    Letters of any script (``深圳``, ``前海``), digits, ``_`` and ``-``, starting with a letter
+    or a digit, at most 64 characters: no spaces, separators, control characters, dots or
+    slashes, so a name is safe in file names, Parquet columns, tables and messages.
+
+    Raises
+    ------
+    ValueError
+        Saying which character breaks the rule.
+    """
+    if not name:
+        raise ValueError("a name must not be empty")
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValueError(f"a name has at most {NAME_MAX_LENGTH} characters, got {len(name)}")
+    for position, char in enumerate(name):
+        kind = unicodedata.category(char)
+        allowed = kind[0] in "LN" or (position > 0 and (kind[0] == "M" or char in "_-"))
+        if not allowed:
+            where = "start with" if position == 0 else "contain"
+            raise ValueError(
+                f"a name may not {where} {_describe(char)}; use letters, digits, '_' and '-', "
+                "starting with a letter or digit"
+            )
+    return name
+
+
+def _describe(char: str) -> str:
+    if char.isspace() or unicodedata.category(char)[0] in "CZ":
+        return f"the character U+{ord(char):04X} ({unicodedata.name(char, 'a control character')})"
+    return repr(char)
 
 
 def within(low: float, high: float, unit: str) -> AfterValidator:
@@ -145,7 +182,19 @@ Growth = Annotated[
         }
     ),
 ]
-Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
+Name = Annotated[
+    str,
+    AfterValidator(check_name),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": NAME_PATTERN,
+            "maxLength": NAME_MAX_LENGTH,
+            "description": "A name: letters of any script, digits, '_' and '-', starting with "
+            "a letter or digit.",
+        }
+    ),
+]
 
 
 def _origin_mix(value: object) -> object:

@@ -102,8 +102,13 @@ def prepare_file(path: Path) -> None:
 
 
 @contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` that replaces ``path`` when the block succeeds."""
+def atomic_path(path: Path, sync_folder: bool = True) -> Iterator[Path]:
+    """A temporary path beside ``path`` that replaces ``path`` when the block succeeds.
+
+    The file is flushed to disk before the rename, so a crash never leaves a damaged file under
+    ``path``; the folder is flushed after it (~10 ms more) unless ``sync_folder`` is false,
+    for files whose rename may be lost in a crash (a batch's run: ``--resume`` runs it again).
+    """
     check_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = _temporary_beside(path)
@@ -112,7 +117,8 @@ def atomic_path(path: Path) -> Iterator[Path]:
         _sync(temporary)
         check_target(path)
         os.replace(temporary, path)
-        _sync_folder(path.parent)
+        if sync_folder:
+            _sync_folder(path.parent)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

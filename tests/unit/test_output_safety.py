@@ -21,7 +21,7 @@ import yaml
 
 import sim.batch.cli
 import sim.cli
-import sim.output
+import sim.output.files
 import sim.results
 from sim.batch import ProcessExecutor, SerialExecutor, build_grid, run_batch, run_one
 from sim.cli import main
@@ -191,7 +191,7 @@ def test_a_run_killed_between_renames_leaves_a_folder_the_report_refuses(
                 raise KeyboardInterrupt  # the kill, between two renames of the folder's files
         real(source, target)
 
-    monkeypatch.setattr(sim.output.os, "replace", killed_after_one)
+    monkeypatch.setattr(sim.output.files.os, "replace", killed_after_one)
     assert main(["run", str(scenario_file), "--out", str(run_dir), "--quiet", "--seed", "9"]) == 130
     monkeypatch.undo()
     assert main(["report", str(run_dir)]) == 2
@@ -223,7 +223,7 @@ def test_files_are_flushed_and_leftovers_of_a_killed_run_removed(
         synced.append(Path(os.readlink(f"/proc/self/fd/{descriptor}")).name)
         real(descriptor)
 
-    monkeypatch.setattr(sim.output.os, "fsync", fsync)
+    monkeypatch.setattr(sim.output.files.os, "fsync", fsync)
     assert main(["run", str(scenario_file), "--out", str(run_dir), "--quiet"]) == 0
     assert not leftover.exists() and others.exists()
     for name in ("jobs.parquet", "timeseries.parquet", "summary.json", "scenario.yaml", CONTENTS):

@@ -170,10 +170,23 @@ def _lock(root: Path, option: str) -> int:
         os.ftruncate(descriptor, 0)
         os.pwrite(descriptor, json.dumps(me).encode("utf-8"), 0)
         os.fsync(descriptor)
+        _check_space(root)
     except BaseException:
         os.close(descriptor)
         raise
     return descriptor
+
+
+MIN_FREE_BYTES = 1 << 20
+"""Below this much free space a disk counts as full: the lock record fits in a block the lock
+file already has, so it alone does not prove there is room for results."""
+
+
+def _check_space(root: Path) -> None:
+    disk = os.statvfs(root)
+    free = disk.f_bavail * disk.f_frsize
+    if free < MIN_FREE_BYTES:
+        raise OutputError(f"cannot write to {root}: the disk is full ({free} bytes free)")
 
 
 def _holder(holder: str) -> str:

@@ -22,6 +22,7 @@ import yaml
 import sim.batch.cli
 import sim.cli
 import sim.output.files
+import sim.output.folders
 import sim.results
 from sim.batch import ProcessExecutor, SerialExecutor, build_grid, run_batch, run_one
 from sim.cli import main
@@ -319,6 +320,19 @@ def test_an_unwritable_out_is_found_before_any_run(
     assert main(command(kind, scenario_file, out)) == 1
     error = capsys.readouterr().err
     assert f"cannot write to {out}" in error and "Traceback" not in error
+
+
+def test_a_full_disk_is_found_before_any_run(scenario_file, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sim.cli, "run_replications", lambda *a, **k: pytest.fail("simulated"))
+    real = os.statvfs
+
+    def full(path):
+        disk = real(path)
+        return os.statvfs_result((*disk[:4], 0, *disk[5:]))  # no blocks available
+
+    monkeypatch.setattr(sim.output.folders.os, "statvfs", full)
+    assert main(command("run", scenario_file, tmp_path / "out")) == 1
+    assert "the disk is full" in capsys.readouterr().err
 
 
 def test_an_unwritable_report_target_is_found_before_building_it(run_dir, tmp_path, monkeypatch):

@@ -186,13 +186,20 @@ def point_scenario(
     try:
         return validate_data(merged, file, node, base_dir)
     except ScenarioError as error:
-        hints = [_hint(data, path) for path in params]
+        # A typo in a path leads, once (the grid drops repeats), with its "did you mean";
+        # the unknown-key problem it causes at every point would only repeat it.
+        hinted = {path: hint for path in params if (hint := _hint(data, path))}
+        typos = [tuple(split_path(path)) for path in hinted]
         raise ScenarioError(
-            [
+            [Problem(file, ("sweep",), hint) for hint in hinted.values()]
+            + [
                 Problem(p.file, p.loc, f"{p.message} [sweep point {label}]", p.line)
                 for p in error.problems
+                if not (
+                    p.message.startswith("unknown key")
+                    and any(typo[: len(p.loc)] == p.loc for typo in typos)
+                )
             ]
-            + [Problem(file, ("sweep",), hint) for hint in hints if hint]
         ) from None
 
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
 
+from sim import memory
 from sim.batch import cli as batch_cli
 from sim.engine import RunResult
 from sim.metrics import jobs_table, timeseries_table
@@ -154,10 +155,11 @@ def _non_negative(text: str) -> int:
 def _run(args: argparse.Namespace) -> int:
     path = args.scenario or default_scenario()
     scenario = load_scenario(path)
+    replications = args.replications or scenario.run.replications
+    memory.require(memory.estimate_run(scenario, replications), str(path))
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         print(f"capsim: --out {args.out} exists and is not a folder", file=sys.stderr)
         return EXIT_INPUT
-    replications = args.replications or scenario.run.replications
     writers: list[ParquetAppender] = []
     on_result = None
     if args.out is not None:

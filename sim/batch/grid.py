@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import difflib
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from sim import memory
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.loader import validate_data
 from sim.scenario.reading import read_text, read_yaml
@@ -141,6 +143,7 @@ def build_grid(
         axes = grid_axes(base.sweep, cli_axes)
     except ValueError as error:
         raise ScenarioError([Problem(file, ("sweep",), str(error))]) from None
+    memory.require_points(math.prod(len(values) for values in axes.values()), file)
     points: list[Point] = []
     problems: list[Problem] = []
     for index, values in enumerate(itertools.product(*axes.values())):

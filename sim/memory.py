@@ -190,6 +190,23 @@ def max_workers(estimate: Estimate, cores: int | None = None, free: int | None =
     return max(1, min(cores, fit))
 
 
+def traced_peak(scenario: Scenario, seed: int = 1) -> int:
+    """Peak bytes traced (tracemalloc) while one run of ``scenario`` is simulated and turned
+    into its metrics and tables: what :func:`run_peak` estimates, measured."""
+    import tracemalloc
+
+    from sim.engine import simulate
+    from sim.metrics import jobs_table, run_metrics, timeseries_table
+
+    tracemalloc.start()
+    try:
+        result = simulate(scenario, seed)
+        run_metrics(result), jobs_table(result), timeseries_table(result)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def gigabytes(count: float) -> str:
     """Bytes for people: ``1.2 GB``, ``350 MB``."""
     if count >= 1e9:

@@ -26,7 +26,6 @@ import random
 import shutil
 import time
 import traceback
-import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +33,6 @@ import yaml
 
 from sim import memory
 from sim.cli import main
-from sim.engine import simulate
-from sim.metrics import jobs_table, run_metrics, timeseries_table
 from sim.scenario import ScenarioError, expand_variants, load_scenario
 
 SCENARIOS = sorted((Path(__file__).parents[1] / "scenarios").glob("*.yaml"))
@@ -177,13 +174,7 @@ def _run_within_estimate(path: Path) -> str | None:
     if estimate.run_peak > RUN_BYTES:
         return None
     for name, variant in expand_variants(scenario).items():
-        tracemalloc.start()
-        try:
-            result = simulate(variant, 1)
-            run_metrics(result), jobs_table(result), timeseries_table(result)
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
+        peak = memory.traced_peak(variant)
         if peak > estimate.run_peak + FIXED_RUN_BYTES:
             return f"variant {name}: traced peak {peak:,} B > estimate {estimate.run_peak:,} B"
     return None

@@ -23,6 +23,7 @@ import io
 import multiprocessing
 import os
 import random
+import re
 import shutil
 import time
 import traceback
@@ -85,34 +86,56 @@ def _parent(data: Any, path: tuple[Any, ...]) -> Any:
 
 
 def mutate_data(data: Any, rng: random.Random) -> Any:
-    """``data`` with one to four structural mutations."""
+    """``data`` with one mutation, or a few: half of them plausible (a number scaled, a value
+    borrowed from elsewhere in the file), so inputs get past validation into the runs too."""
     data = copy.deepcopy(data)
-    for _ in range(rng.randint(1, 4)):
+    values = [_at(data, place) for place in _places(data)]
+    leaves = [value for value in values if not isinstance(value, dict | list)]
+    for _ in range(1 if rng.random() < 0.6 else rng.randint(2, 4)):
         places = [p for p in _places(data) if p]
         if not places:
             return rng.choice(HOSTILE)
-        path = rng.choice(places)
-        parent, key = _parent(data, path), path[-1]
         action = rng.random()
-        if action < 0.5:
+        numbers = [p for p in places if _scaled(_at(data, p), 1) is not None]
+        path = rng.choice(numbers if action < 0.35 and numbers else places)
+        parent, key = _parent(data, path), path[-1]
+        value = parent[key]
+        if action < 0.35 and numbers:
+            parent[key] = _scaled(value, rng.choice([0, 0.5, 2, 10, 1000, -1, 10**6, 1e-9]))
+        elif action < 0.45 and leaves:
+            parent[key] = copy.deepcopy(rng.choice(leaves))
+        elif action < 0.65:
             parent[key] = copy.deepcopy(rng.choice(HOSTILE))
-        elif action < 0.6 and isinstance(parent, dict):
+        elif action < 0.72 and isinstance(parent, dict):
             del parent[key]
-        elif action < 0.7 and isinstance(parent, dict):
+        elif action < 0.79 and isinstance(parent, dict):
             parent[rng.choice(KEYS)] = parent.pop(key)
-        elif action < 0.8 and isinstance(parent, dict):
+        elif action < 0.84 and isinstance(parent, dict):
             parent[rng.choice(KEYS)] = copy.deepcopy(rng.choice(HOSTILE))
-        elif action < 0.85:
-            parent[key] = [parent[key]] * rng.randint(2, 50)
         elif action < 0.9:
-            nested: Any = parent[key]
+            parent[key] = [value] * rng.randint(2, 50)
+        elif action < 0.95:
             for _ in range(rng.randint(1, 100)):
-                nested = [nested] if rng.random() < 0.5 else {"k": nested}
-            parent[key] = nested
-        elif isinstance(parent[key], int | float) and not isinstance(parent[key], bool):
-            parent[key] = parent[key] * rng.choice([10**6, -1, 1e-9, 10**20])
+                value = [value] if rng.random() < 0.5 else {"k": value}
+            parent[key] = value
         else:
-            parent[key] = str(parent[key])[: rng.randint(0, 8)]
+            parent[key] = str(value)[: rng.randint(0, 8)]
+    return data
+
+
+def _scaled(value: Any, factor: float) -> Any:
+    """A number, or the number in a quantity such as '12/h' or '30d', times ``factor``; None
+    for anything else."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value * factor
+    if isinstance(value, str) and (match := re.match(r"\s*(\d+\.?\d*)(.*)", value)):
+        return f"{float(match.group(1)) * factor:g}{match.group(2)}"
+    return None
+
+
+def _at(data: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        data = data[part]
     return data
 
 
@@ -164,33 +187,37 @@ def _quietly(argv: list[str]) -> int:
             return int(stop.code or 0)
 
 
-def _run_within_estimate(path: Path) -> str | None:
+Outcome = tuple[str | None, str]
+"""What went wrong (None: nothing), and how the input ended (for the summary line)."""
+
+
+def _run_within_estimate(path: Path) -> Outcome:
     """Validate; if small, simulate each variant under tracemalloc against its estimate."""
     try:
         scenario = load_scenario(path)
     except ScenarioError:
-        return None
+        return None, "refused"
     estimate = memory.estimate_run(scenario, 1)
     if estimate.run_peak > RUN_BYTES:
-        return None
+        return None, "valid, too large to simulate here"
     for name, variant in expand_variants(scenario).items():
         peak = memory.traced_peak(variant)
         if peak > estimate.run_peak + FIXED_RUN_BYTES:
-            return f"variant {name}: traced peak {peak:,} B > estimate {estimate.run_peak:,} B"
-    return None
+            return f"{name}: traced peak {peak:,} B > estimate {estimate.run_peak:,} B", ""
+    return None, "simulated within its estimate"
 
 
-def try_input(kind: str, path: Path, args: list[str], folder: Path) -> str | None:
-    """Run one input; None if capsim ended in its own way, else what went wrong."""
+def try_input(kind: str, path: Path, args: list[str], folder: Path) -> Outcome:
+    """Run one input: what went wrong if capsim did not end in its own way, and how it ended."""
     if kind == "load":
         return _run_within_estimate(path)
     if kind == "simulate" and _too_long(path):
-        return None  # a valid scenario with many jobs is slow, not stuck: not a finding
+        return None, "valid, too large to simulate here"  # slow, not stuck: not a finding
     argv = [a.replace("{path}", str(path)).replace("{out}", str(folder / "out")) for a in args]
     status = _quietly(argv)
     if status not in (0, 1, 2):
-        return f"exit status {status}"
-    return None
+        return f"exit status {status}", ""
+    return None, f"capsim {args[0]} exit {status}"
 
 
 def _too_long(path: Path) -> bool:
@@ -209,7 +236,7 @@ def _worker(connection: Any) -> None:
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException:  # the point of the fuzzer: anything else is a finding
-            outcome = traceback.format_exc()
+            outcome = traceback.format_exc(), ""
         connection.send(outcome)
 
 
@@ -222,14 +249,14 @@ class Worker:
         self.process = context.Process(target=_worker, args=(child,), daemon=True)
         self.process.start()
 
-    def attempt(self, job: tuple[Any, ...], timeout: float) -> str | None:
+    def attempt(self, job: tuple[Any, ...], timeout: float) -> Outcome:
         self.connection.send(job)
         if self.connection.poll(timeout):
             try:
-                return self.connection.recv()  # type: ignore[no-any-return]
+                return self.connection.recv()  # type: ignore[no-any-return,unused-ignore]
             except EOFError:
-                return f"the worker died (exit {self.process.exitcode})"
-        return f"no answer within {timeout:g} s (a hang)"
+                return f"the worker died (exit {self.process.exitcode})", ""
+        return f"no answer within {timeout:g} s (a hang)", ""
 
     def stop(self) -> None:
         self.process.kill()
@@ -241,8 +268,10 @@ class Worker:
 
 def make_input(rng: random.Random, corpus: list[tuple[str, Any]], folder: Path) -> tuple[Any, ...]:
     """One input: (kind, scenario path, CLI arguments, folder), its files written."""
-    name, data = rng.choice(corpus)
+    small = [entry for entry in corpus if entry[0].startswith("small-")]
+    name, data = rng.choice(small if rng.random() < 0.8 else corpus)
     path = folder / f"{Path(name).stem}.yaml"
+    (folder / "data").symlink_to(TRACE.parent)  # the trace and samples the scenarios name
     if rng.random() < 0.8:
         text = yaml.safe_dump(mutate_data(data, rng), allow_unicode=True, sort_keys=False)
     else:
@@ -301,14 +330,16 @@ def test_fuzz_scenarios_and_cli(tmp_path):
     worker = Worker()
     findings: list[str] = []
     tried = 0
+    endings: dict[str, int] = {}
     started = time.monotonic()
     try:
         while time.monotonic() - started < SECONDS and len(findings) < 5:
             folder = tmp_path / f"input-{tried}"
             folder.mkdir()
             job = make_input(rng, corpus, folder)
-            outcome = worker.attempt(job, TIMEOUT_S)
+            outcome, ended = worker.attempt(job, TIMEOUT_S)
             tried += 1
+            endings[ended] = endings.get(ended, 0) + 1
             if outcome is None:
                 shutil.rmtree(folder, ignore_errors=True)  # keep the inputs that found something
                 continue
@@ -320,5 +351,7 @@ def test_fuzz_scenarios_and_cli(tmp_path):
         worker.stop()
     elapsed = time.monotonic() - started
     print(f"\nfuzz: {tried} inputs in {elapsed:.0f} s (seed {SEED}), {len(findings)} findings")
+    for ended, count in sorted(endings.items(), key=lambda item: -item[1]):
+        print(f"  {count:6d} {ended or 'finding'}")
     assert tried > 0
     assert not findings, "\n\n".join(findings)

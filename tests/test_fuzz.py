@@ -272,30 +272,44 @@ def make_input(rng: random.Random, corpus: list[tuple[str, Any]], folder: Path) 
     name, data = rng.choice(small if rng.random() < 0.8 else corpus)
     path = folder / f"{Path(name).stem}.yaml"
     (folder / "data").symlink_to(TRACE.parent)  # the trace and samples the scenarios name
-    if rng.random() < 0.8:
+    roll, mutation = rng.random(), rng.random()
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    if roll >= 0.8 and mutation < 0.4:
+        pass  # batch and size of a good scenario: the fuzzing is in their arguments
+    elif mutation < 0.8:
         text = yaml.safe_dump(mutate_data(data, rng), allow_unicode=True, sort_keys=False)
     else:
-        text = mutate_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), rng)
+        text = mutate_text(text, rng)
     if rng.random() < 0.05:
         path.write_bytes(text.encode("utf-8")[: rng.randrange(len(text) + 1)] + b"\xff\xfe")
     else:
         path.write_text(text, encoding="utf-8")
-    roll = rng.random()
     if roll < 0.6:
         return ("load", path, [], folder)
     if roll < 0.7:
         return ("cli", path, ["validate", "{path}"], folder)
     if roll < 0.8:
         return ("simulate", path, ["run", "{path}", "--quiet", *_options(rng)], folder)
+    numbers = [p for p in _places(data) if p and _scaled(_at(data, p), 1) is not None]
+    plausible = bool(numbers) and rng.random() < 0.5  # a sweep or sizing a planner would run
     if roll < 0.9:
-        sweep = ["--sweep", f"{rng.choice(_paths(data))}={_values(rng)}"]
-        argv = ["batch", "{path}", "--serial", "--quiet", "--out", "{out}", *sweep]
+        if plausible:
+            place = rng.choice(numbers)
+            values = ",".join(str(_scaled(_at(data, place), f)) for f in (0.5, 1, 2))
+            axis = f"{'.'.join(map(str, place))}={values}"
+        else:
+            axis = f"{rng.choice(_paths(data))}={_values(rng)}"
+        argv = ["batch", "{path}", "--serial", "--quiet", "--out", "{out}", "--sweep", axis]
         return ("simulate", path, [*argv, *_options(rng)], folder)
     if roll < 0.95:
         metric = rng.choice(["utilisation", "wait_p95_s", "nope"])
         target = f"{metric} {rng.choice(['<=', '>=', '=='])} {rng.choice(BOUNDS)}"
-        argv = ["size", "{path}", "--serial", "--quiet", "--vary", rng.choice(_paths(data))]
-        argv += ["--target", target, "--range", rng.choice(["1:4", "4:1", "0:0", "-5:2"])]
+        if plausible:
+            vary, target = ".".join(map(str, rng.choice(numbers))), "utilisation <= 0.8"
+        else:
+            vary = rng.choice(_paths(data))
+        argv = ["size", "{path}", "--serial", "--quiet", "--vary", vary, "--target", target]
+        argv += ["--range", rng.choice(["1:64", "4:1", "0:0", "-5:2"])]
         return ("simulate", path, [*argv, "--replications", "2"], folder)
     trace = folder / "trace.csv"
     trace.write_text(mutate_text(TRACE.read_text(), rng))

@@ -18,6 +18,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from sim import memory
 from sim.batch import cli as batch_cli
 from sim.engine import RunResult
 from sim.metrics import jobs_table, timeseries_table
@@ -170,6 +171,9 @@ def _non_negative(text: str) -> int:
 def _run(args: argparse.Namespace) -> int:
     path = args.scenario or default_scenario()
     scenario = load_scenario(path)
+    memory.require(
+        memory.estimate_run(scenario, args.replications or scenario.run.replications), str(path)
+    )
     try:
         summary = _run_into(args, path, scenario)
     except OSError as error:  # a write that failed midway: a full disk, a folder removed

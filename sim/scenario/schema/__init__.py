@@ -37,6 +37,7 @@ from sim.scenario.schema.base import (
     Section,
     Watts,
 )
+from sim.scenario.schema.costs import Costs
 from sim.scenario.schema.demand import Checkpoint, InferenceLoad, WorkloadClass
 from sim.scenario.schema.distributions import (
     AmountDistribution,
@@ -104,6 +105,7 @@ __all__ = [
     "ChoiceDuration",
     "ChoiceSize",
     "City",
+    "Costs",
     "DefaultLink",
     "DispatchOptions",
     "DurationDistribution",

@@ -10,6 +10,7 @@ from pydantic import Field, PositiveInt, PrivateAttr, model_validator
 
 from sim.scenario.catalogue import BUILTIN_ACCELERATORS
 from sim.scenario.schema.base import BitsPerSecond, Name, Seconds, Section
+from sim.scenario.schema.costs import Costs
 from sim.scenario.schema.demand import InferenceLoad, WorkloadClass
 from sim.scenario.schema.supply import Accelerator, City
 from sim.units import format_duration
@@ -146,6 +147,11 @@ class Scenario(Section):
     )
     failures: Failures = Field(
         default_factory=lambda: Failures(), description="Node failures (off by default)."
+    )
+    costs: Costs = Field(
+        default_factory=lambda: Costs(),
+        description="Cost model: capital, maintenance and network costs (accelerator prices "
+        "are `capex_cny` per type), for `tco_cny` and the cost per delivered compute.",
     )
     network: list[Link] = Field(
         default_factory=list, description="Links between cities; within a city data is local."

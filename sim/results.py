@@ -21,7 +21,7 @@ from sim.output import SCENARIO_COPY
 from sim.scenario import Scenario, load_scenario
 from sim.summary import run_replications
 
-Kind = Literal["run", "batch", "size"]
+Kind = Literal["run", "batch", "size", "plan"]
 
 
 class ResultsError(Exception):
@@ -43,6 +43,8 @@ class Results:
     """summary.parquet of a batch."""
     sizing: dict[str, Any] | None = None
     """sizing.json, when the folder holds one."""
+    plan: dict[str, Any] | None = None
+    """plan.json of ``capsim plan``, when the folder holds one."""
     scenario_text: str | None = None
     """The scenario file as run (``DIR/scenario.yaml``), with its comments."""
     folder: Path | None = None
@@ -63,10 +65,14 @@ def read_results(folder: str | Path) -> Results:
         raise ResultsError(f"{root} {problem}")
     summary = _read_json(root / "summary.json")
     sizing = _read_json(root / "sizing.json")
+    plan = _read_json(root / "plan.json")
+    if plan is not None:
+        text = _scenario_text(root, {})
+        return Results(kind="plan", summary={}, plan=plan, folder=root, scenario_text=text)
     if summary is None and sizing is None:
         raise ResultsError(
-            f"{root} holds no summary.json or sizing.json: not the output folder of "
-            "`capsim run --out`, `capsim batch --out` or `capsim size --out`"
+            f"{root} holds no summary.json, sizing.json or plan.json: not the output folder "
+            "of `capsim run --out`, `capsim batch --out`, `capsim size --out` or `capsim plan`"
         )
     results = Results(kind="size", summary={}, sizing=sizing, folder=root)
     if summary is not None:

@@ -270,3 +270,37 @@ def size_to_target(
             step=step,
         )
     return sizing.document()
+
+
+def plan_to_targets(
+    scenario: str | Path,
+    out: str | Path,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    resume: bool = True,
+) -> dict[str, Any]:
+    """Search the scenario's `plan:` section as ``capsim plan --out`` does, in this process:
+    writes plan.json, plan.parquet and scenario.yaml (the scenario as planned, ``overrides``
+    laid over it) to ``out`` for ``capsim report``, and returns plan.json's document."""
+    import yaml
+
+    from sim.batch import SerialExecutor
+    from sim.batch.plan_answer import plan_capacity
+    from sim.batch.planning import Evaluator, load_plan
+    from sim.output import atomic_path, write_json
+
+    folder = Path(out)
+    setup = load_plan(Path(scenario), seed=seed, overrides=overrides)
+    with SerialExecutor() as executor:
+        document, table = plan_capacity(Evaluator(setup, executor, folder, resume=resume))
+    write_json(folder / "plan.json", document)
+    with atomic_path(folder / "plan.parquet") as temporary:
+        table.to_parquet(temporary, index=False)
+    text = (
+        Path(scenario).read_text(encoding="utf-8")
+        if not overrides
+        else yaml.safe_dump(setup.data, sort_keys=False)
+    )
+    (folder / SCENARIO_COPY).write_text(text, encoding="utf-8")
+    return document

@@ -291,20 +291,17 @@ def plan_to_targets(
 
     from sim.batch import SerialExecutor
     from sim.batch.plan_answer import plan_capacity
+    from sim.batch.plan_cli import write_plan
     from sim.batch.planning import Evaluator, load_plan
-    from sim.output import atomic_path, write_json
+    from sim.output import open_folder
 
-    folder = Path(out)
     setup = load_plan(Path(scenario), seed=seed, overrides=overrides)
-    with SerialExecutor() as executor:
-        document, table = plan_capacity(Evaluator(setup, executor, folder, resume=resume))
-    write_json(folder / "plan.json", document)
-    with atomic_path(folder / "plan.parquet") as temporary:
-        table.to_parquet(temporary, index=False)
-    text = (
-        Path(scenario).read_text(encoding="utf-8")
+    as_planned = (
+        Path(scenario).read_bytes()
         if not overrides
-        else yaml.safe_dump(setup.data, sort_keys=False)
+        else yaml.safe_dump(setup.data, sort_keys=False).encode("utf-8")
     )
-    (folder / SCENARIO_COPY).write_text(text, encoding="utf-8")
+    with open_folder(Path(out), "plan") as folder, SerialExecutor() as executor:
+        document, table = plan_capacity(Evaluator(setup, executor, folder.root, resume=resume))
+        write_plan(folder, document, table, as_planned)
     return document

@@ -13,10 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from sim.batch.cli import EXIT_FAILED, EXIT_INPUT, _common, _executor
 from sim.batch.plan_answer import plan_capacity
 from sim.batch.planning import Evaluator, PlanError, PlanFolderError, load_plan
-from sim.output import atomic_path, copy_scenario, write_json
+from sim.output import SCENARIO_COPY, OutputFolder, open_folder
 from sim.units import format_duration
 
 
@@ -33,9 +35,6 @@ def register(commands: Any) -> None:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    if args.out.exists() and not args.out.is_dir():
-        print(f"capsim: --out {args.out} exists and is not a folder", file=sys.stderr)
-        return EXIT_INPUT
     setup = load_plan(args.scenario, seed=args.seed)
     if args.replications is not None:
         setup.plan = setup.plan.model_copy(update={"replications": max(args.replications, 2)})
@@ -44,20 +43,18 @@ def _plan(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     progress = None if args.quiet else _print_runs
     try:
-        with executor:
-            evaluator = Evaluator(setup, executor, args.out, resume=args.resume, on_runs=progress)
+        with open_folder(args.out, "plan") as folder, executor:
+            evaluator = Evaluator(
+                setup, executor, folder.root, resume=args.resume, on_runs=progress
+            )
             document, table = plan_capacity(evaluator)
+            write_plan(folder, document, table, Path(args.scenario).read_bytes())
     except PlanFolderError as error:
         print(f"capsim: {error}", file=sys.stderr)
         return EXIT_INPUT
     except PlanError as error:
         print(f"capsim: a run failed, no answer: {error}", file=sys.stderr)
         return EXIT_FAILED
-    try:
-        write_json(args.out / "plan.json", document)
-        copy_scenario(args.scenario, args.out)
-        with atomic_path(args.out / "plan.parquet") as temporary:
-            table.to_parquet(temporary, index=False)
     except OSError as error:
         print(f"capsim: cannot write to {args.out}: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -69,6 +66,16 @@ def _plan(args: argparse.Namespace) -> int:
     )
     answered = all(v["recommended"] is not None for v in document["variants"].values())
     return 0 if answered else EXIT_FAILED
+
+
+def write_plan(
+    folder: OutputFolder, document: dict[str, Any], table: pd.DataFrame, scenario: bytes
+) -> None:
+    """Publish plan.json, plan.parquet and the scenario as planned, together."""
+    folder.stage_json("plan.json", document)
+    folder.stage_bytes(SCENARIO_COPY, scenario)
+    table.to_parquet(folder.stage("plan.parquet"), index=False)
+    folder.publish()
 
 
 def plan_lines(document: dict[str, Any]) -> list[str]:

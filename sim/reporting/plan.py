@@ -166,7 +166,9 @@ def _centers_table(variant: str, chosen: Mapping[str, Any]) -> Table:
 
 
 def _slo_table(variant: str, chosen: Mapping[str, Any]) -> Table:
-    rows = [[s["city"] or "network", s["target"], _slo_text(s)] for s in chosen["slos"]]
+    rows = [
+        [s["city"] or "network", _constraint(s["target"]), _slo_text(s)] for s in chosen["slos"]
+    ]
     return Table(
         f"Constraints of the recommended plan ({variant}), mean ± 95% CI over "
         f"{chosen['replications']} fresh replications",

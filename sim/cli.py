@@ -20,6 +20,7 @@ from typing import Any
 
 from sim import memory
 from sim.batch import cli as batch_cli
+from sim.batch import plan_cli
 from sim.engine import RunResult
 from sim.metrics import jobs_table, timeseries_table
 from sim.output import SCENARIO_COPY, OutputError, ParquetAppender, optional_folder
@@ -130,6 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--origin", default="origin-city", help="the class's origin city")
     fit.set_defaults(handler=_fit)
     batch_cli.register(commands)
+    plan_cli.register(commands)
 
     report = commands.add_parser(
         "report", help="write the planning report of a run, batch or size output folder"

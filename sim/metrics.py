@@ -70,6 +70,19 @@ METRIC_DOCS: dict[str, str] = {
     "checkpoint plus restarts, counted at the failure [accelerator·h]",
     "goodput": "Useful / held accelerator time of training: 1 - lost / busy training "
     "accelerator time [-]",
+    "capex_cny": "Depreciation in the window: accelerators and servers over `costs.server_life` "
+    "for their time installed, the facility (per MW of IT power at full load of the most "
+    "installed) over `costs.facility_life` [CNY]",
+    "maintenance_cny": "Maintenance in the window: `costs.maintenance_share` a year of the "
+    "capital in use [CNY]",
+    "network_cny": "Moving the data of jobs from other cities to the center [CNY]",
+    "tco_cny": "Total cost of ownership in the window: capex + maintenance + electricity "
+    "(`cost_cny`) + network [CNY]",
+    "tco_per_pflops_h_cny": "Total cost of ownership per delivered PFLOPS·h [CNY/(PFLOPS·h)]",
+    "tco_per_accelerator_h_cny": "Total cost of ownership per busy accelerator-hour: the tariff "
+    "at which compute sold by the hour breaks even [CNY/h]",
+    "build_cny": "Purchase price of the most accelerators installed, their servers and a "
+    "facility for them (not depreciated) [CNY]",
 }
 """Every metric of a summary, with its meaning and unit."""
 
@@ -172,7 +185,52 @@ class _Window:
             "interruptions": float(failed.sum()),
             "lost_accelerator_h": lost / 3600.0,
             "goodput": 1.0 - lost / float(busy.sum()) if busy.sum() > 0 else math.nan,
+            **self._costs(centers, float(held.sum()), delivered, float(cost)),
         }
+
+    def _costs(
+        self, centers: Sequence[int], held_s: float, delivered: float, electricity: float
+    ) -> Metrics:
+        """The cost model's metrics of ``centers``, held for ``held_s`` accelerator-seconds
+        and delivering ``delivered`` PFLOPS·h for ``electricity`` CNY in the window."""
+        r = self.result
+        depreciation = maintenance = build = 0.0
+        for pools in self._sites(centers).values():
+            facility_kw = self._peak_full_load_kw(pools) / r.centers[pools[0]].pue
+            for index, c in enumerate(pools):
+                spec = r.centers[c]
+                installed_s = (
+                    self._area(self.levels.installed, c)
+                    if spec.changes
+                    else spec.count * self.length
+                )
+                kw = facility_kw if index == 0 else 0.0  # a site has one facility
+                capital, upkeep = spec.costs.capital_cny(installed_s, kw, self.length)
+                depreciation, maintenance = depreciation + capital, maintenance + upkeep
+                build += spec.max_count * spec.costs.accelerator_cny
+                build += kw * spec.costs.facility_cny_per_kw
+        moved_in = self.moved & self.arrived_in & np.isin(r.center, centers)
+        moved_tb = float(r.demand.dataset[moved_in].sum() / 1e12)
+        network = moved_tb * r.centers[centers[0]].costs.network_cny_per_tb if centers else 0.0
+        tco = depreciation + maintenance + electricity + network
+        return {
+            "capex_cny": depreciation,
+            "maintenance_cny": maintenance,
+            "network_cny": network,
+            "tco_cny": tco,
+            "tco_per_pflops_h_cny": tco / delivered if delivered > 0 else math.nan,
+            "tco_per_accelerator_h_cny": tco / (held_s / 3600.0) if held_s > 0 else math.nan,
+            "build_cny": build,
+        }
+
+    def _sites(self, centers: Sequence[int]) -> dict[tuple[int, str], list[int]]:
+        """The engine-level centers (pools) among ``centers`` by site: a center with several
+        pools is one site (its pools share its cabinets, power cap and facility)."""
+        sites: dict[tuple[int, str], list[int]] = {}
+        for c in centers:
+            spec = self.result.centers[c]
+            sites.setdefault((spec.city_index, spec.name), []).append(c)
+        return sites
 
     def _area(self, levels: list[np.ndarray | None], center: int) -> float:
         """A supply level's area over the window [accelerator·s]; 0 where it is static."""
@@ -206,12 +264,8 @@ class _Window:
     def _facility(self, centers: Sequence[int]) -> Metrics:
         """Cabinets filled and power headroom of the sites among ``centers`` (a center with
         several pools is one site: its pools share its cabinets and power cap)."""
-        sites: dict[tuple[int, str], list[int]] = {}
-        for c in centers:
-            spec = self.result.centers[c]
-            sites.setdefault((spec.city_index, spec.name), []).append(c)
         cabinets, headroom_kw, capped = 0.0, 0.0, False
-        for pools in sites.values():
+        for pools in self._sites(centers).values():
             site = self.result.centers[pools[0]]
             full_kw = self._peak_full_load_kw(pools)
             cabinets += math.ceil(full_kw / site.pue / site.kw_per_cabinet - 1e-9)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sim.batch import cli as batch_cli
 from sim.engine import RunResult
-from sim.metrics import jobs_table, timeseries_table
+from sim.metrics import jobs_table_chunks, timeseries_table
 from sim.output import ParquetAppender, copy_scenario, write_json
 from sim.report import comparison_table, summary_table, variants_table, wait_alarm_lines
 from sim.scenario import ScenarioError, load_scenario
@@ -161,13 +161,15 @@ def _run(args: argparse.Namespace) -> int:
     writers: list[ParquetAppender] = []
     on_result = None
     if args.out is not None:
-        jobs = ParquetAppender(args.out / "jobs.parquet")
         series = ParquetAppender(args.out / "timeseries.parquet")
-        writers = [jobs, series]
+        jobs = ParquetAppender(args.out / "jobs.parquet") if scenario.run.job_table else None
+        writers = [series] if jobs is None else [series, jobs]
 
         def on_result(variant: str, result: RunResult) -> None:
-            jobs.append(jobs_table(result).assign(variant=variant))
             series.append(timeseries_table(result).assign(variant=variant))
+            if jobs is not None:
+                for chunk in jobs_table_chunks(result):
+                    jobs.append(chunk.assign(variant=variant))
 
     progress = None if args.quiet else _Progress(replications)
     try:
@@ -203,7 +205,10 @@ def _run(args: argparse.Namespace) -> int:
         except OSError as error:
             print(f"capsim: cannot write to {args.out}: {error}", file=sys.stderr)
             return EXIT_OUTPUT
-        print(f"wrote {args.out}/summary.json, jobs.parquet, timeseries.parquet, scenario.yaml")
+        tables = (
+            "jobs.parquet, timeseries.parquet" if scenario.run.job_table else "timeseries.parquet"
+        )
+        print(f"wrote {args.out}/summary.json, {tables}, scenario.yaml")
     return 0
 
 

@@ -14,7 +14,7 @@ queued at the horizon counts with the wait it has had so far (a lower bound), an
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -119,9 +119,8 @@ class _Window:
         wait_until = np.where(self.started, start, self.t1)
         self.wait = np.maximum(wait_until - demand.arrival, 0.0)
         self.arrived_in = demand.arrival >= self.t0
-        center_city = np.array([c.city_index for c in result.centers] + [-1])
+        center_city = np.array([c.city_index for c in result.centers] + [-1], dtype=np.int16)
         self.moved = center_city[result.center] != demand.origin
-        self.transfer = result.ready - demand.arrival
         log = result.failures
         in_window = (log.time >= self.t0) & (log.time < self.t1)
         self.failure_center = result.center[log.job[in_window]]
@@ -270,56 +269,93 @@ class _Window:
             "queue_len_max": float(self._queue_max(mask)),
             "jobs_moved": float(moved.sum()),
             "data_moved_tb": float(self.result.demand.dataset[moved].sum() / 1e12),
-            "transfer_mean_s": _mean(self.transfer[moved & ~np.isnan(self.transfer)]),
+            "transfer_mean_s": _mean(self._transfers(moved)),
         }
 
+    def _transfers(self, moved: np.ndarray) -> np.ndarray:
+        """Time to move the data of the ``moved`` jobs whose data arrived [s]."""
+        transfer = self.result.ready[moved] - self.arrival[moved]
+        return transfer[~np.isnan(transfer)]
+
     def _queue_max(self, mask: np.ndarray) -> int:
-        """Largest number of jobs of ``mask`` waiting at once within the window."""
+        """Largest number of jobs of ``mask`` waiting at once within the window.
+
+        The queue grows only at arrivals, so its longest is at the window's start or just
+        after an arrival in the window: arrivals so far (jobs are in arrival order) less the
+        starts up to that instant (a start at the same instant as an arrival is applied
+        first, so a job that starts on arrival makes no phantom peak).
+        """
         arrivals = self.arrival[mask]
-        starts = np.where(self.started[mask], self.result.start[mask], np.inf)
-        times = np.concatenate([arrivals, starts])
-        steps = np.concatenate([np.ones(len(arrivals)), -np.ones(len(starts))])
-        # A start at the same instant as an arrival is applied first: no phantom peak.
-        order = np.lexsort((steps, times))
-        level = np.cumsum(steps[order])
-        times = times[order]
-        inside = (times >= self.t0) & (times < self.t1)
-        before = times < self.t0
-        at_start = level[before][-1] if before.any() else 0.0
-        return int(max(at_start, level[inside].max(initial=0.0)))
+        starts = np.sort(self.result.start[mask & self.started])
+        before = np.searchsorted(arrivals, self.t0, side="left")
+        at_start = before - np.searchsorted(starts, self.t0, side="left")
+        inside = slice(before, np.searchsorted(arrivals, self.t1, side="left"))
+        level = np.arange(inside.start + 1, inside.stop + 1) - np.searchsorted(
+            starts, arrivals[inside], side="right"
+        )
+        return int(max(at_start, level.max(initial=0)))
 
 
 def _mean(values: np.ndarray) -> float:
     return float(values.mean()) if len(values) else float("nan")
 
 
-def jobs_table(result: RunResult) -> pd.DataFrame:
-    """Per-job records of a run, one row per job, with names rather than indices."""
+JOB_ROWS_PER_CHUNK = 1 << 18
+"""Rows of a chunk of :func:`jobs_table_chunks` (~30 MB as a frame)."""
+
+
+def jobs_table(result: RunResult, rows: slice = slice(None)) -> pd.DataFrame:
+    """Per-job records of a run, one row per job (of ``rows``), with names rather than
+    indices; the categories of a column are the same whichever rows are taken."""
     d = result.demand
-    center_names = np.array([c.name for c in result.centers] + ["(none)"])
-    center_cities = np.array([c.city for c in result.centers] + ["(none)"])
-    accelerators = np.array([c.accelerator for c in result.centers] + ["(none)"])
-    center = np.where(result.center >= 0, result.center, len(result.centers))
+    jobs = np.arange(result.jobs, dtype=np.int64)[rows]
+    # Names of the centers that ran a job, sorted: the categories of the whole table.
+    index = np.where(result.center >= 0, result.center, len(result.centers))
+    used = np.flatnonzero(np.bincount(index, minlength=len(result.centers) + 1))
+    center = index[rows]
+    labels = {
+        "city": [c.city for c in result.centers] + ["(none)"],
+        "center": [c.name for c in result.centers] + ["(none)"],
+        "accelerator": [c.accelerator for c in result.centers] + ["(none)"],
+    }
+    named = {key: _categorical(np.array(names), used, center) for key, names in labels.items()}
     return pd.DataFrame(
         {
-            "replication": np.full(result.jobs, result.replication, dtype=np.int32),
-            "job": np.arange(result.jobs, dtype=np.int64),
-            "class": pd.Categorical.from_codes(d.job_class, categories=list(result.classes)),
-            "origin": pd.Categorical.from_codes(d.origin, categories=list(result.cities)),
-            "city": pd.Categorical(center_cities[center]),
-            "center": pd.Categorical(center_names[center]),
-            "size": d.size.astype(np.int32),
-            "arrival_s": d.arrival,
-            "ready_s": result.ready,
-            "start_s": result.start,
-            "end_s": result.end,
-            "duration_s": result.duration,
-            "wait_s": result.start - d.arrival,
-            "accelerator": pd.Categorical(accelerators[center]),
-            "interruptions": result.interruptions.astype(np.int32),
-            "lost_s": result.lost,
+            "replication": np.full(len(jobs), result.replication, dtype=np.int32),
+            "job": jobs,
+            "class": pd.Categorical.from_codes(d.job_class[rows], categories=list(result.classes)),
+            "origin": pd.Categorical.from_codes(d.origin[rows], categories=list(result.cities)),
+            "city": named["city"],
+            "center": named["center"],
+            "size": d.size[rows].astype(np.int32),
+            "arrival_s": d.arrival[rows],
+            "ready_s": result.ready[rows],
+            "start_s": result.start[rows],
+            "end_s": result.end[rows],
+            "duration_s": result.duration[rows],
+            "wait_s": result.start[rows] - d.arrival[rows],
+            "accelerator": named["accelerator"],
+            "interruptions": result.interruptions[rows].astype(np.int32),
+            "lost_s": result.lost[rows],
         }
     )
+
+
+def _categorical(names: np.ndarray, used: np.ndarray, center: np.ndarray) -> pd.Categorical:
+    """The name of each job's center, categories the sorted names of the ``used`` centers."""
+    categories, codes = np.unique(names[used], return_inverse=True)
+    code_of = np.full(len(names), -1, dtype=np.int32)
+    code_of[used] = codes
+    return pd.Categorical.from_codes(code_of[center], categories=categories.tolist())
+
+
+def jobs_table_chunks(
+    result: RunResult, rows_per_chunk: int = JOB_ROWS_PER_CHUNK
+) -> Iterator[pd.DataFrame]:
+    """:func:`jobs_table` in pieces of ``rows_per_chunk`` rows, in job order: to write a long
+    run's table without holding all of it (~90 bytes a job as a frame) at once."""
+    for first in range(0, max(result.jobs, 1), rows_per_chunk):
+        yield jobs_table(result, slice(first, first + rows_per_chunk))
 
 
 def timeseries_table(result: RunResult) -> pd.DataFrame:

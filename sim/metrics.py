@@ -78,20 +78,36 @@ def run_metrics(result: RunResult) -> dict[str, object]:
     """Metrics of one run, nested as ``{"overall": M, "cities": {city: M + {"centers": ...}}}``."""
     window = _Window(result)
     all_centers = list(range(len(result.centers)))
+    by_origin = _rows_by(result.demand.origin, len(result.cities))
+    sites: dict[tuple[int, str], int] = {}
+    site_of = [sites.setdefault((c.city_index, c.name), len(sites)) for c in result.centers]
+    # A job never dispatched (center -1) falls in one more group, of no site.
+    by_site = _rows_by(np.array([*site_of, len(sites)], np.int32)[result.center], len(sites))
     cities: dict[str, object] = {}
     for city_index, city in enumerate(result.cities):
         members = [c.index for c in result.centers if c.city_index == city_index]
         metrics: dict[str, object] = dict(
-            window.capacity_side(members) | window.job_side(result.demand.origin == city_index)
+            window.capacity_side(members) | window.job_side(by_origin[city_index])
         )
         pools = _pools_by_center(result, members)
         metrics["centers"] = {
-            name: window.capacity_side(group) | window.job_side(np.isin(result.center, group))
+            name: window.capacity_side(group) | window.job_side(by_site[sites[city_index, name]])
             for name, group in pools.items()
         }
         cities[city] = metrics
-    overall = window.capacity_side(all_centers) | window.job_side(np.ones(result.jobs, dtype=bool))
+    overall = window.capacity_side(all_centers) | window.job_side(slice(None))
     return {"overall": overall, "cities": cities}
+
+
+def _rows_by(keys: np.ndarray, groups: int) -> list[np.ndarray]:
+    """The rows (jobs) of each key 0 .. groups - 1, each in increasing order.
+
+    One stable sort for all groups: a boolean mask per group costs a pass over every job for
+    each of a national network's hundreds of centers.
+    """
+    order = np.argsort(keys, kind="stable").astype(np.int32)
+    bounds = np.searchsorted(keys[order], np.arange(groups + 1))
+    return [order[bounds[i] : bounds[i + 1]] for i in range(groups)]
 
 
 def _pools_by_center(result: RunResult, members: Sequence[int]) -> dict[str, list[int]]:
@@ -245,48 +261,51 @@ class _Window:
         energy = float(kwh.sum())
         return energy, float(np.dot(kwh, price)), energy * spec.carbon_intensity
 
-    def job_side(self, mask: np.ndarray) -> Metrics:
-        arrived = mask & self.arrived_in
-        completed = mask & self.completed_in & self.arrived_in
-        waits = self.wait[arrived]
-        run_time = self.result.duration[completed]
-        turnaround = self.end[completed] - self.arrival[completed]
+    def job_side(self, rows: np.ndarray | slice) -> Metrics:
+        """Job-side metrics of the jobs ``rows`` (indices in increasing order, or a slice)."""
+        arrived = self.arrived_in[rows]
+        completed_in = self.completed_in[rows]
+        completed = completed_in & arrived
+        waits = self.wait[rows][arrived]
+        run_time = self.result.duration[rows][completed]
+        turnaround = self.end[rows][completed] - self.arrival[rows][completed]
         slowdown = np.maximum(1.0, turnaround / np.maximum(run_time, SLOWDOWN_THRESHOLD_S))
         p50, p95, p99 = np.percentile(waits, [50, 95, 99]) if len(waits) else (np.nan,) * 3
-        moved = arrived & self.moved
+        moved = arrived & self.moved[rows]
+        started = self.started[rows]
         return {
             "jobs_arrived": float(arrived.sum()),
-            "jobs_started": float((mask & self.started_in).sum()),
-            "jobs_completed": float((mask & self.completed_in).sum()),
-            "jobs_queued_end": float((mask & ~self.started).sum()),
-            "jobs_running_end": float((mask & self.running_end).sum()),
+            "jobs_started": float(self.started_in[rows].sum()),
+            "jobs_completed": float(completed_in.sum()),
+            "jobs_queued_end": float(len(started) - started.sum()),
+            "jobs_running_end": float(self.running_end[rows].sum()),
             "wait_mean_s": _mean(waits),
             "wait_p50_s": float(p50),
             "wait_p95_s": float(p95),
             "wait_p99_s": float(p99),
             "turnaround_mean_s": _mean(turnaround),
             "slowdown_mean": _mean(slowdown),
-            "queue_len_max": float(self._queue_max(mask)),
+            "queue_len_max": float(self._queue_max(rows)),
             "jobs_moved": float(moved.sum()),
-            "data_moved_tb": float(self.result.demand.dataset[moved].sum() / 1e12),
-            "transfer_mean_s": _mean(self._transfers(moved)),
+            "data_moved_tb": float(self.result.demand.dataset[rows][moved].sum() / 1e12),
+            "transfer_mean_s": _mean(self._transfers(rows, moved)),
         }
 
-    def _transfers(self, moved: np.ndarray) -> np.ndarray:
-        """Time to move the data of the ``moved`` jobs whose data arrived [s]."""
-        transfer = self.result.ready[moved] - self.arrival[moved]
+    def _transfers(self, rows: np.ndarray | slice, moved: np.ndarray) -> np.ndarray:
+        """Time to move the data of the jobs of ``rows`` that ``moved``, once arrived [s]."""
+        transfer = self.result.ready[rows][moved] - self.arrival[rows][moved]
         return transfer[~np.isnan(transfer)]
 
-    def _queue_max(self, mask: np.ndarray) -> int:
-        """Largest number of jobs of ``mask`` waiting at once within the window.
+    def _queue_max(self, rows: np.ndarray | slice) -> int:
+        """Largest number of jobs of ``rows`` waiting at once within the window.
 
         The queue grows only at arrivals, so its longest is at the window's start or just
         after an arrival in the window: arrivals so far (jobs are in arrival order) less the
         starts up to that instant (a start at the same instant as an arrival is applied
         first, so a job that starts on arrival makes no phantom peak).
         """
-        arrivals = self.arrival[mask]
-        starts = np.sort(self.result.start[mask & self.started])
+        arrivals = self.arrival[rows]
+        starts = np.sort(self.result.start[rows][self.started[rows]])
         before = np.searchsorted(arrivals, self.t0, side="left")
         at_start = before - np.searchsorted(starts, self.t0, side="left")
         inside = slice(before, np.searchsorted(arrivals, self.t1, side="left"))

@@ -45,7 +45,7 @@ class PreemptionLog:
 class Preemptions:
     """Progress of every job of a run that may be preempted, and the cost of each stop."""
 
-    def __init__(self, duration: list[float], checkpoint: Sequence[tuple[float | None, float]]):
+    def __init__(self, duration: Sequence[float], checkpoint: Sequence[tuple[float | None, float]]):
         """
         Parameters
         ----------

@@ -44,6 +44,7 @@ WRITES = {
     "run": {"summary.json", "summary.parquet", "jobs.parquet", "timeseries.parquet", SCENARIO_COPY},
     "batch": {"batch.json", "summary.json", "summary.parquet", SCENARIO_COPY, "runs/", "failed/"},
     "size": {"sizing.json", "sizing.parquet", SCENARIO_COPY},
+    "plan": {"plan.json", "plan.parquet", "candidates.json", "batch.json", SCENARIO_COPY, "runs/"},
     "report": {"report.md", "figures/", "tables/"},
 }
 """What each kind of command writes into its folder (a trailing ``/``: a subfolder it owns):

@@ -120,22 +120,16 @@ def _validate_one(
     in error are set aside (see :func:`_salvage`), and their findings are reported too.
     """
     numbers = number_problems(data)
+    problems = [Problem(file, loc, message, _line_of(node, data, loc)) for loc, message in numbers]
     refused = [loc for loc, _ in numbers]
     usable = _without(data, refused)
     try:
         scenario: Scenario | None = Scenario.model_validate(usable)
     except ValidationError as error:
-        schema_found = [_problem_from_pydantic(item, usable, file, node) for item in error.errors()]
-        problems = [
-            Problem(file, loc, message, _line_of(node, data, loc)) for loc, message in numbers
-        ]
-        problems += [p for p in schema_found if p.loc not in refused]
+        found = [_problem_from_pydantic(item, usable, file, node) for item in error.errors()]
+        problems += [problem for problem in found if problem.loc not in refused]
         scenario, set_aside = _salvage(usable, error)
         refused += set_aside
-    else:
-        problems = [
-            Problem(file, loc, message, _line_of(node, data, loc)) for loc, message in numbers
-        ]
     if scenario is not None:
         scenario, cross = _cross_checks(scenario, base_dir)
         problems += [

@@ -229,10 +229,10 @@ def _problem_from_pydantic(item: Any, data: Any, file: str, node: yaml.Node | No
         message = f"unknown kind {item['input'].get('kind')!r}; valid kinds: {expected}"
     elif kind == "union_tag_not_found":
         message = "a `kind` is required"
-    if kind not in ("missing", "extra_forbidden", "value_error") and "input" in item:
-        shown = brief(item["input"], limit=60)
-        if "…" not in shown and not isinstance(item["input"], dict | list):
-            message += f" (got {shown})"
+    value = item.get("input")  # quoted if a short plain value, never a section (may be huge)
+    quoted = kind not in ("missing", "extra_forbidden", "value_error") and "input" in item
+    if quoted and not isinstance(value, dict | list) and "…" not in (shown := brief(value, 60)):
+        message += f" (got {shown})"
     line = _line_of(node, data, loc)
     if len(item["loc"]) > 1 and item["loc"][-1] == "[key]" and kind != "extra_forbidden":
         name = item["loc"][-2]  # a bad name as a key: in the message, not the path

@@ -119,17 +119,45 @@ def estimate_batch(points: Sequence[Scenario], replications: int | None, workers
 
 
 def available() -> int | None:
-    """Memory the machine can give without swapping (MemAvailable), or None if unknown."""
+    """Memory the command can get without swapping, or None if unknown: the machine's
+    MemAvailable, or less when a container's memory limit (cgroup v2 or v1) leaves less."""
+    found = [free for free in (_mem_available(), _cgroup_room()) if free is not None]
+    if found:
+        return min(found)
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _mem_available() -> int | None:
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemAvailable:"):
                 return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
+    return None
+
+
+CGROUP_FILES = (
+    ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+    ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+)
+"""(limit, usage) of this process's memory cgroup: v2, then v1."""
+
+
+def _cgroup_room() -> int | None:
+    for limit_file, usage_file in CGROUP_FILES:
+        try:
+            limit_text = Path(limit_file).read_text().strip()
+            if limit_text == "max":
+                return None
+            limit, usage = int(limit_text), int(Path(usage_file).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        return max(limit - usage, 0) if limit < 2**60 else None  # 2^63 rounded: no limit
+    return None
 
 
 def require(estimate: Estimate, file: str, free: int | None = None) -> None:

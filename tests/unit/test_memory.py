@@ -103,3 +103,14 @@ def test_a_run_stays_under_its_estimate():
     scenario = validate_data(one_center(rate="600/h", capacity=64), "<t>")
     assert memory.estimate_run(scenario, 1).run_peak > 50 * 2**20  # about 120,000 jobs
     assert memory.traced_peak(scenario) <= memory.run_peak(scenario)[0]
+
+
+def test_a_container_limit_lowers_the_available_memory(tmp_path, monkeypatch):
+    limit, usage = tmp_path / "memory.max", tmp_path / "memory.current"
+    limit.write_text(f"{GB}\n")
+    usage.write_text(f"{GB // 4}\n")
+    monkeypatch.setattr(memory, "CGROUP_FILES", ((str(limit), str(usage)),))
+    monkeypatch.setattr(memory, "_mem_available", lambda: 64 * GB)
+    assert memory.available() == GB - GB // 4
+    limit.write_text("max\n")
+    assert memory.available() == 64 * GB

@@ -18,10 +18,11 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from sim import memory
 from sim.batch import cli as batch_cli
 from sim.batch import plan_cli
 from sim.engine import RunResult
-from sim.metrics import jobs_table, timeseries_table
+from sim.metrics import jobs_table_chunks, timeseries_table
 from sim.output import SCENARIO_COPY, OutputError, ParquetAppender, optional_folder
 from sim.report import comparison_table, summary_table, variants_table, wait_alarm_lines
 from sim.scenario import Scenario, ScenarioError, load_scenario
@@ -172,6 +173,9 @@ def _non_negative(text: str) -> int:
 def _run(args: argparse.Namespace) -> int:
     path = args.scenario or default_scenario()
     scenario = load_scenario(path)
+    memory.require(
+        memory.estimate_run(scenario, args.replications or scenario.run.replications), str(path)
+    )
     try:
         summary = _run_into(args, path, scenario)
     except OSError as error:  # a write that failed midway: a full disk, a folder removed
@@ -190,13 +194,15 @@ def _run_into(args: argparse.Namespace, path: Path, scenario: Scenario) -> dict[
         writers: list[ParquetAppender] = []
         on_result = None
         if folder is not None:
-            jobs = ParquetAppender(folder.stage("jobs.parquet"))
             series = ParquetAppender(folder.stage("timeseries.parquet"))
-            writers = [jobs, series]
+            jobs = ParquetAppender(folder.stage("jobs.parquet")) if scenario.run.job_table else None
+            writers = [series] if jobs is None else [series, jobs]
 
             def on_result(variant: str, result: RunResult) -> None:
-                jobs.append(jobs_table(result).assign(variant=variant))
                 series.append(timeseries_table(result).assign(variant=variant))
+                if jobs is not None:
+                    for chunk in jobs_table_chunks(result):
+                        jobs.append(chunk.assign(variant=variant))
 
         progress = None if args.quiet else _Progress(replications)
         try:
@@ -218,6 +224,8 @@ def _run_into(args: argparse.Namespace, path: Path, scenario: Scenario) -> dict[
             # Files first: a table that cannot be printed must not cost the results.
             folder.stage_json("summary.json", summary)
             folder.stage_bytes(SCENARIO_COPY, Path(path).read_bytes())
+            if not scenario.run.job_table:  # an earlier run's table would not be this run's
+                (folder.root / "jobs.parquet").unlink(missing_ok=True)
             folder.publish()
     return summary
 
@@ -232,7 +240,8 @@ def _print_run(args: argparse.Namespace, summary: dict[str, Any]) -> int:
     for line in wait_alarm_lines(summary):
         print(line)
     if args.out is not None:
-        print(f"wrote {args.out}/summary.json, jobs.parquet, timeseries.parquet, scenario.yaml")
+        jobs = "jobs.parquet, " if (args.out / "jobs.parquet").exists() else ""
+        print(f"wrote {args.out}/summary.json, {jobs}timeseries.parquet, scenario.yaml")
     return 0
 
 

@@ -36,7 +36,7 @@ class Results:
     summary: dict[str, Any]
     """summary.json (for ``size``: a minimal one built from sizing.json)."""
     jobs: pd.DataFrame | None = None
-    """jobs.parquet of a run."""
+    """jobs.parquet of a run (None when it has none: ``run.job_table: false``)."""
     timeseries: pd.DataFrame | None = None
     """timeseries.parquet of a run."""
     table: pd.DataFrame | None = None
@@ -177,14 +177,15 @@ def run_scenario(
     series: list[pd.DataFrame] = []
 
     def keep(variant: str, result: RunResult) -> None:
-        jobs.append(jobs_table(result).assign(variant=variant))
+        if scenario.run.job_table:
+            jobs.append(jobs_table(result).assign(variant=variant))
         series.append(timeseries_table(result).assign(variant=variant))
 
     summary = run_replications(scenario, seed=seed, replications=replications, on_result=keep)
     return Results(
         kind="run",
         summary=summary,
-        jobs=_concat(jobs),
+        jobs=_concat(jobs) if jobs else None,
         timeseries=_concat(series),
         scenario_text=text,
     )

@@ -41,6 +41,13 @@ class RunSettings(Section):
         "and `capsim run` and `capsim batch` say when each city's p95 wait first exceeds a "
         "day. None: no periods.",
     )
+    job_table: bool = Field(
+        True,
+        description="Keep the per-job table: `capsim run --out` writes jobs.parquet (written in "
+        "chunks, one row per job) and `sim.run_scenario` returns it. false keeps only what is "
+        "computed from the jobs (summary.json, timeseries.parquet): for long runs and batches "
+        "that do not need one row per job (~50 bytes a job on disk, ~90 in memory).",
+    )
 
     @model_validator(mode="after")
     def _warmup_before_horizon(self) -> RunSettings:

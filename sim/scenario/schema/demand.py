@@ -60,6 +60,11 @@ class WorkloadClass(Section):
     priority: int = Field(
         0, description="Priority for the `priority` local policy: higher runs first [-]."
     )
+    tenant: Name | None = Field(
+        None,
+        description="The tenant the class's jobs belong to, at centers with `tenants`; None: "
+        "no tenant (such jobs only borrow idle accelerators).",
+    )
     dataset: Annotated[Bytes, Field(ge=0)] = Field(
         0.0,
         description="Data a job must move before it can run outside its origin city [bytes], "

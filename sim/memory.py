@@ -21,12 +21,14 @@ from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.schema import Scenario
 from sim.workload.arrivals import expected_arrivals
 
-BYTES_PER_JOB = 600
+BYTES_PER_JOB = 300
 """Peak memory of a run per job: its demand, the engine's per-job lists, the records and the
 jobs table written from them. Measured as the growth of ``ru_maxrss`` from a process that has
 validated a one-center Poisson scenario to the end of ``simulate`` + ``run_metrics`` +
-``jobs_table`` + ``timeseries_table``: 67 MB at 1.0e5 jobs and 215 MB at 4.0e5 jobs, a slope of
-503 B per job (the issue measured ~570 MB per 10^6 jobs on china-national); rounded up."""
+``jobs_table`` + ``timeseries_table``: 28 MB at 1.0e5 jobs and 84 MB at 4.0e5 jobs, a slope of
+193 B per job; :func:`traced_peak` gives 195-237 B per job at 1.2e5-4.8e5 jobs and 233 B on
+three days of china-network.yaml. Rounded up. (Before the engine's per-job memory was reduced
+it was 503 B, the ~570 MB per 10^6 jobs of issue 11.)"""
 BYTES_PER_BIN = 250
 """Per center and time-series bin: the engine's three level arrays and the time-series table.
 Measured as above with 1,000 jobs and 360,001 bins of 10 s: 87 MB, 248 B per bin."""

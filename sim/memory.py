@@ -16,19 +16,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.metrics import JOB_ROWS_PER_CHUNK
 from sim.scenario import expand_variants
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.schema import Scenario
 from sim.workload.arrivals import expected_arrivals
 
-BYTES_PER_JOB = 300
-"""Peak memory of a run per job: its demand, the engine's per-job lists, the records and the
-jobs table written from them. Measured as the growth of ``ru_maxrss`` from a process that has
-validated a one-center Poisson scenario to the end of ``simulate`` + ``run_metrics`` +
-``jobs_table`` + ``timeseries_table``: 28 MB at 1.0e5 jobs and 84 MB at 4.0e5 jobs, a slope of
-193 B per job; :func:`traced_peak` gives 195-237 B per job at 1.2e5-4.8e5 jobs and 233 B on
-three days of china-network.yaml. Rounded up. (Before the engine's per-job memory was reduced
-it was 503 B, the ~570 MB per 10^6 jobs of issue 11.)"""
+BYTES_PER_JOB = 200
+"""Peak memory of a run per job: its demand, the engine's per-job columns, the records and
+the metrics computed from them. Measured by ``benchmarks/bench_engine.py`` ("MB/1e6 jobs": the
+growth of ``ru_maxrss`` from the loaded process to the end of ``simulate`` + ``run_metrics``):
+171 MB per 10^6 jobs (1,024 accelerators, FIFO and EASY backfill alike; 503 B per job before
+the engine kept its jobs in numpy columns rather than Python lists); rounded up."""
+BYTES_PER_JOB_ROW = 150
+"""Per row of the jobs table, for the rows of one chunk (:data:`~sim.metrics.JOB_ROWS_PER_CHUNK`)
+when the run writes one (``run.job_table``): the chunk as a frame and as the Arrow table that
+is written. Measured with tracemalloc at 1.2e5 rows: 116 B a row at the peak; rounded up."""
 BYTES_PER_BIN = 250
 """Per center and time-series bin: the engine's three level arrays and the time-series table.
 Measured as above with 1,000 jobs and 360,001 bins of 10 s: 87 MB, 248 B per bin."""
@@ -76,8 +79,10 @@ def run_peak(scenario: Scenario) -> tuple[int, str]:
         bins = _pools(variant) * variant.run.horizon / variant.run.timeseries_step
         periods = _periods(variant)
         failures = _expected_failures(variant)
+        rows = min(jobs, JOB_ROWS_PER_CHUNK) if variant.run.job_table else 0
         total = (
             jobs * BYTES_PER_JOB
+            + rows * BYTES_PER_JOB_ROW
             + bins * BYTES_PER_BIN
             + periods * BYTES_PER_PERIOD
             + failures * BYTES_PER_FAILURE
@@ -222,16 +227,22 @@ def max_workers(estimate: Estimate, cores: int | None = None, free: int | None =
 
 def traced_peak(scenario: Scenario, seed: int = 1) -> int:
     """Peak bytes traced (tracemalloc) while one run of ``scenario`` is simulated and turned
-    into its metrics and tables: what :func:`run_peak` estimates, measured."""
+    into its metrics and tables, as ``capsim run --out`` does (the jobs table one chunk at a
+    time, each made an Arrow table): what :func:`run_peak` estimates, measured."""
     import tracemalloc
 
+    import pyarrow as pa
+
     from sim.engine import simulate
-    from sim.metrics import jobs_table, run_metrics, timeseries_table
+    from sim.metrics import jobs_table_chunks, run_metrics, timeseries_table
 
     tracemalloc.start()
     try:
         result = simulate(scenario, seed)
-        run_metrics(result), jobs_table(result), timeseries_table(result)
+        run_metrics(result), timeseries_table(result)
+        if scenario.run.job_table:
+            for chunk in jobs_table_chunks(result):
+                pa.Table.from_pandas(chunk.assign(variant=""), preserve_index=False)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

@@ -43,7 +43,8 @@ class Demand:
     priority: np.ndarray
     """Priority of each job [-]: its trace's, or its class's."""
     estimate: np.ndarray
-    """Run time estimated at submission [s], from a trace; NaN where none is given."""
+    """Run time estimated at submission [s], from a trace; NaN where none is given. Single
+    precision (7 digits: an estimate is no finer), to keep a job's memory small."""
     tenant: np.ndarray
     """Index of each job's tenant in ``Scenario.tenant_names()`` [-]; -1: none."""
 
@@ -80,7 +81,7 @@ def generate_demand(scenario: Scenario, seed: np.random.SeedSequence) -> Demand:
         jobs["job_class"] = np.full(n, index, dtype=np.int16)
         jobs["dataset"] = np.full(n, workload.dataset)
         if jobs["priority"] is None:
-            jobs["priority"] = np.full(n, workload.priority, dtype=np.int64)
+            jobs["priority"] = np.full(n, workload.priority, dtype=np.int32)
         parts.append(jobs)
     # Column by column, dropping each class's part once merged and each merged column once
     # ordered: at 10^7 jobs, holding every copy at once would double the peak memory.
@@ -115,7 +116,7 @@ def _class_jobs(
         )
         origins = origin_ids[pick]
     size = duration = priority = tenant_names = None
-    estimate = np.full(n, np.nan)
+    estimate = np.full(n, np.nan, dtype=np.float32)
     if isinstance(spec, TraceArrival) and rows is not None:
         trace = loaded_trace(spec)
         if trace.cluster is not None and spec.clusters:
@@ -124,10 +125,10 @@ def _class_jobs(
             origins = np.where(mapped >= 0, mapped, origins).astype(np.int16)
         size = None if trace.size is None else trace.size[rows]
         duration = None if trace.duration is None else trace.duration[rows]
-        priority = None if trace.priority is None else trace.priority[rows]
+        priority = None if trace.priority is None else trace.priority[rows].astype(np.int32)
         tenant_names = None if trace.tenant is None else trace.tenant[rows]
         if trace.estimate is not None:
-            estimate = trace.estimate[rows]
+            estimate = trace.estimate[rows].astype(np.float32)
     if size is None:
         size = from_spec(workload.size).sample(stream(seed, workload.name, "sizes"), n)
     size = size.astype(np.int32)

@@ -322,12 +322,13 @@ class _Run:
         """Per job, FLOP / (accelerators × MFU), NaN for classes that give a duration; None when
         no class gives work (then dispatch skips the per-pool run time)."""
         self.peak_flops = [c.tflops * 1e12 for c in centers]
-        estimated = np.isfinite(demand.estimate).any()
+        estimate = demand.estimate
+        estimated = estimate is not None and bool(np.isfinite(estimate).any())
         jobs = JobTable(
             size=self.size,
             duration=self.duration,
             priority=item_view(demand.priority),
-            estimate=item_view(demand.estimate) if estimated else None,
+            estimate=item_view(estimate) if estimate is not None and estimated else None,
         )
         self.start_time = item_view(self.columns.start)
         policy = local_policy(scenario.scheduling.local)

@@ -121,20 +121,25 @@ def _read_cached(path: Path, mtime_ns: int, file_size: int, columns_json: str) -
     return Trace(submit[order], size, duration, cluster, week_offset, priority, estimate, tenant)
 
 
+PRIORITY_LIMIT = 2**31 - 1
+"""Largest magnitude of a priority [-]: jobs keep them as 32-bit integers."""
+
+
 def _whole(raw: object, file: str, key: str) -> np.ndarray:
     """Whole numbers of any sign (priorities)."""
     import pandas as pd
 
     series = pd.Series(raw)
     values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(values) | (values % 1 != 0)
+    bad = ~np.isfinite(values) | (values % 1 != 0) | (np.abs(values) > PRIORITY_LIMIT)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise TraceError(
             ("columns", key),
-            f"{file} line {row + 2}: {key} {series.iloc[row]!r} is not a whole number",
+            f"{file} line {row + 2}: {key} {brief(series.iloc[row])} is not a whole number "
+            f"between -{PRIORITY_LIMIT} and {PRIORITY_LIMIT}",
         )
-    return values.astype(np.int64)
+    return values.astype(np.int32)
 
 
 def _seconds_since_first(raw: object, file: str) -> tuple[np.ndarray, float | None]:
@@ -154,7 +159,7 @@ def _seconds_since_first(raw: object, file: str) -> tuple[np.ndarray, float | No
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise TraceError(
             ("columns", "submit"),
-            f"{file} line {row + 2}: submit time {series.iloc[row]!r} is neither a number of "
+            f"{file} line {row + 2}: submit time {brief(series.iloc[row])} is neither a number of "
             "seconds nor a date-time",
         )
     first = stamps.min()

@@ -55,6 +55,15 @@ def test_a_bad_priority_is_named(tmp_path):
         replay(tmp_path, "priority", rows=[(0, 1, 100, "high", 100)])
 
 
+def test_a_priority_beyond_32_bits_is_refused_not_wrapped(tmp_path):
+    """Jobs keep priorities as 32-bit integers: 2^31 would wrap to a negative priority."""
+    with pytest.raises(ScenarioError, match="priority 2147483648 is not a whole number between"):
+        replay(tmp_path, "priority", rows=[(0, 1, 100, 2**31, 100)])
+    assert replay(tmp_path, "priority", rows=[(0, 1, 100, 2**31 - 1, 100)]).demand.priority[0] == (
+        2**31 - 1
+    )
+
+
 def test_drain_runs_until_every_job_has_ended():
     """A horizon shorter than the jobs: without drain they are still running or queued at
     the horizon and no turnaround is known; with drain every job ends and counts."""

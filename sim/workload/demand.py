@@ -96,13 +96,26 @@ def generate_demand(scenario: Scenario, seed: np.random.SeedSequence) -> Demand:
         name: np.concatenate([jobs.pop(name) for jobs in parts]) if name in parts[0] else None
         for name in Demand.__dataclass_fields__
     }
-    if len(parts) == 1:  # one class's arrivals are already in order
-        return Demand(**merged)
-    order = np.argsort(merged["arrival"], kind="stable")
-    ordered: dict[str, Any] = {
-        name: None if column is None else column[order] for name, column in merged.items()
-    }
-    return Demand(**ordered)
+    if len(parts) > 1:  # one class's arrivals are already in order
+        order = np.argsort(merged["arrival"], kind="stable")
+        merged = {
+            name: None if column is None else column[order] for name, column in merged.items()
+        }
+    for name in ("work", "dataset"):
+        merged[name] = _shared_if_constant(merged[name])
+    return Demand(**merged)
+
+
+def _shared_if_constant(column: np.ndarray) -> np.ndarray:
+    """``column``, or one value broadcast over its length (no memory a job) when every job has
+    the same value: work is NaN for every job of a run whose classes all give durations, and
+    one data size is common."""
+    if len(column) == 0:
+        return column
+    first = column[:1].copy()  # not a view: that would keep the whole column alive
+    if (np.isnan(first[0]) and np.isnan(column).all()) or (column == first[0]).all():
+        return np.broadcast_to(first, column.shape)
+    return column
 
 
 def _class_jobs(

@@ -8,8 +8,8 @@ unreachable scheduler, a folder that holds another batch).
 from __future__ import annotations
 
 import argparse
-import math
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from sim.batch.executors import Executor, make_executor
 from sim.batch.grid import build_grid
 from sim.batch.runner import BatchError, run_batch
 from sim.batch.sizing import Evaluation, SizingError, Target, size_capacity
+from sim.formatting import format_number, format_value, format_with_ci
 from sim.output import atomic_path, copy_scenario, write_json
 from sim.report import batch_alarm_lines
 
@@ -169,14 +170,8 @@ def batch_table(table: pd.DataFrame, axes: list[str]) -> str:
     shown["n"] = overall["replications"]
     for metric in SHOWN:
         pairs = zip(overall[metric], overall[f"{metric}_ci95"], strict=True)
-        shown[metric] = [_with_ci(mean, ci) for mean, ci in pairs]
+        shown[metric] = [format_with_ci(metric, mean, ci) for mean, ci in pairs]
     return shown.to_string(index=False)
-
-
-def _with_ci(mean: float, ci: float) -> str:
-    if not math.isfinite(mean):
-        return "–"
-    return f"{mean:.4g}" + (f" ± {ci:.2g}" if math.isfinite(ci) else "")
 
 
 def _size(args: argparse.Namespace) -> int:
@@ -190,7 +185,7 @@ def _size(args: argparse.Namespace) -> int:
     if executor is None:
         return EXIT_INPUT
     low, high = args.range if args.range else (None, None)
-    report = None if args.quiet else _print_evaluation
+    report = None if args.quiet else partial(_print_evaluation, args.target.metric)
     try:
         with executor:
             sizing = size_capacity(
@@ -216,8 +211,9 @@ def _size(args: argparse.Namespace) -> int:
         print(f"no value of {args.vary} meets {args.target}{where} ({runs} runs)")
     else:
         print(
-            f"{args.vary} = {sizing.answer}: the smallest value that meets {args.target}{where} "
-            f"with 95% confidence ({len(sizing.evaluations)} values, {runs} runs)"
+            f"{args.vary} = {format_number(sizing.answer)}: the smallest value that meets "
+            f"{args.target}{where} with 95% confidence ({len(sizing.evaluations)} values, "
+            f"{runs} runs)"
         )
     if args.out is not None:
         try:
@@ -232,10 +228,12 @@ def _size(args: argparse.Namespace) -> int:
     return 0 if sizing.answer is not None else EXIT_FAILED
 
 
-def _print_evaluation(evaluation: Evaluation) -> None:
+def _print_evaluation(metric: str, evaluation: Evaluation) -> None:
     verdict = "meets" if evaluation.meets else "fails"
     print(
-        f"  {evaluation.value}: {evaluation.mean:.4g} ± {evaluation.ci95:.2g} "
-        f"(bound used {evaluation.bound_used:.4g}, {evaluation.replications} runs) {verdict}",
+        f"  {format_number(evaluation.value)}: "
+        f"{format_with_ci(metric, evaluation.mean, evaluation.ci95)} (bound used "
+        f"{format_value(metric, evaluation.bound_used)}, {evaluation.replications} runs) "
+        f"{verdict}",
         file=sys.stderr,
     )

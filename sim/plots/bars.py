@@ -11,7 +11,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
-from sim.plots.style import axis_label, colour_map, metric_label, metric_scale, new_figure, subplots
+from sim.formatting import metric_scale
+from sim.plots.style import axis_label, colour_map, metric_label, new_figure, subplots
 
 
 def _places(summary: Mapping[str, Any]) -> list[str]:

@@ -3,7 +3,6 @@ names and units."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -12,8 +11,6 @@ from matplotlib.backend_bases import RendererBase
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import LogFormatter
-
-from sim.units import SECONDS_PER
 
 STYLE: dict[str, Any] = {
     "font.size": 10,
@@ -25,6 +22,8 @@ STYLE: dict[str, Any] = {
     "grid.alpha": 0.3,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    "axes.formatter.useoffset": False,
+    "axes.formatter.limits": (-9, 15),
 }
 """Print-legible defaults applied to every figure of this module."""
 
@@ -94,50 +93,6 @@ def subplots(figure: Figure, rows: int, columns: int, **kwargs: Any) -> np.ndarr
     with mpl.rc_context(cast(Any, STYLE)):
         axes = figure.subplots(rows, columns, squeeze=False, **kwargs)
     return np.asarray(axes)
-
-
-def metric_scale(metric: str, values: Sequence[float] | np.ndarray = ()) -> tuple[float, str]:
-    """(divisor, unit) to show ``metric``: durations in s, min, h or d by their magnitude,
-    utilisation in %, cost in CNY or million CNY."""
-    finite = [abs(v) for v in values if v is not None and math.isfinite(v)]
-    largest = max(finite, default=0.0)
-    if metric.endswith("_s"):
-        for unit, limit in (("s", 120.0), ("min", 7200.0), ("h", 4 * 86400.0)):
-            if largest < limit:
-                return SECONDS_PER[unit], unit
-        return SECONDS_PER["d"], "d"
-    if metric == "utilisation":
-        return 0.01, "%"
-    if metric == "cost_cny":
-        return (1e6, "million CNY") if largest >= 1e6 else (1.0, "CNY")
-    units = {
-        "energy_mwh": "MWh",
-        "co2_t": "t CO₂",
-        "power_mw_mean": "MW",
-        "delivered_pflops_h": "PFLOPS·h",
-        "cost_per_pflops_h_cny": "CNY/(PFLOPS·h)",
-        "data_moved_tb": "TB",
-    }
-    return 1.0, units.get(metric, "jobs" if "jobs" in metric or "queue" in metric else "-")
-
-
-def format_value(
-    metric: str, value: float, signed: bool = False, scale_of: float | None = None
-) -> str:
-    """A value in a reader's unit: ``31 h``, ``61%``, ``1.2 million CNY``; ``signed`` for a
-    difference (utilisation then in percentage points)."""
-    if not math.isfinite(value):
-        return "n/a"
-    scale, unit = metric_scale(metric, [abs(scale_of if scale_of is not None else value)])
-    number = value / scale
-    sign = "+" if signed and number > 0 else "−" if number < 0 else ""
-    magnitude = abs(number)
-    text = f"{magnitude:,.0f}" if magnitude >= 100 else f"{magnitude:.3g}"
-    if unit == "%":
-        return f"{sign}{text} {'pt' if signed else '%'}".replace(" %", "%")
-    if unit in ("-", ""):
-        return f"{sign}{text}"
-    return f"{sign}{text} {unit}"
 
 
 def metric_label(metric: str) -> str:

@@ -9,13 +9,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.formatting import format_value, metric_scale
 from sim.plots.style import (
     axis_label,
     colour_map,
     dash_map,
-    format_value,
     metric_label,
-    metric_scale,
     new_figure,
     subplots,
 )

@@ -84,8 +84,19 @@ def place_rows(metrics: Mapping[str, Any], center_prefix: str = "  ") -> list[tu
     return rows
 
 
-def summary_table(summary: Mapping[str, Any], variant: str = "base") -> str:
-    """The per-city (and per-center) table of one variant of a summary, as plain text."""
+def summary_table(summary: Mapping[str, Any], variant: str | None = None) -> str:
+    """The per-city (and per-center) table of one variant of a summary (default: the first,
+    ``base`` for a scenario without variants), as plain text.
+
+    Raises
+    ------
+    ValueError
+        If ``variant`` is not in the summary, listing the ones that are.
+    """
+    variant = next(iter(summary["variants"])) if variant is None else variant
+    if variant not in summary["variants"]:
+        valid = ", ".join(summary["variants"])
+        raise ValueError(f"no variant {variant!r} in this summary; valid: {valid}")
     metrics = summary["variants"][variant]
     rows = place_rows(metrics)
     title = _title(summary)

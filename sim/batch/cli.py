@@ -20,6 +20,7 @@ from sim.batch.grid import build_grid
 from sim.batch.runner import BatchError, run_batch
 from sim.batch.sizing import Evaluation, SizingError, Target, size_capacity
 from sim.formatting import format_number, format_value, format_with_ci
+from sim.help_text import add_command, target_metrics
 from sim.output import atomic_path, copy_scenario, write_json
 from sim.report import batch_alarm_lines
 
@@ -30,7 +31,8 @@ SHOWN = ["utilisation", "jobs_completed", "wait_mean_s", "wait_p95_s"]
 
 def register(commands: Any) -> None:
     """Add the ``batch`` and ``size`` subcommands to the ``capsim`` parser."""
-    batch = commands.add_parser("batch", help="run a sweep grid × variants × replications")
+    failed = "; some runs failed"
+    batch = add_command(commands, "batch", "run a sweep grid × variants × replications", failed)
     batch.add_argument("scenario", type=Path, help="scenario YAML")
     batch.add_argument(
         "--sweep",
@@ -45,14 +47,21 @@ def register(commands: Any) -> None:
     _common(batch)
     batch.set_defaults(handler=_batch)
 
-    size = commands.add_parser("size", help="smallest value of a path that meets a target")
+    size = add_command(
+        commands,
+        "size",
+        "smallest value of a path that meets a target",
+        "; a run failed, or no value tried met the target",
+    )
+    size.epilog = f"{target_metrics()}\n\n{size.epilog}"
     size.add_argument("scenario", type=Path, help="scenario YAML")
     size.add_argument("--vary", required=True, metavar="PATH", help="whole-number key path")
     size.add_argument(
         "--target",
         required=True,
         type=_target,
-        help='e.g. "wait_p95_s <= 86400" (a _s metric also takes "<= 1d")',
+        help='METRIC <= BOUND or METRIC >= BOUND, e.g. "wait_p95_s <= 1d" or '
+        '"utilisation >= 0.6" (metrics: below)',
     )
     size.add_argument("--city", help="judge the target in this city (default: overall)")
     size.add_argument("--variant", help="the variant to size (default: the first)")

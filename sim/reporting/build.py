@@ -17,7 +17,6 @@ from sim.report import (
     column,
     format_cell,
     place_rows,
-    point_label,
     service_columns,
     wait_alarm_lines,
 )
@@ -130,6 +129,19 @@ def _run_figures(results: Results) -> list[FigureBlock]:
                 PERIOD_CAPTION,
             )
         )
+    if not _one_bar(summary):
+        blocks += _bar_figures(summary)
+    return blocks
+
+
+def _one_bar(summary: Mapping[str, Any]) -> bool:
+    """One city, one variant: a bar chart would be a single bar (the tables say it all)."""
+    first = next(iter(summary["variants"].values()))
+    return len(summary["variants"]) == 1 and len(first["cities"]) == 1
+
+
+def _bar_figures(summary: Mapping[str, Any]) -> list[FigureBlock]:
+    blocks = []
     blocks.append(
         FigureBlock(
             plots.city_bars(summary),
@@ -230,14 +242,17 @@ def _batch_figures(results: Results) -> list[FigureBlock]:
                 FigureBlock(
                     plots.sweep_curve(table, axis, metric),
                     f"sweep-{_slug(axis)}-{metric}",
-                    f"Overall {plots.metric_label(metric)} against {axis}, one line per variant, "
-                    "with the 95% confidence band.",
+                    f"Overall {plots.metric_label(metric)} against {plots.path_label(axis)} "
+                    f"({axis}), one line per variant, with the 95% confidence band.",
                 )
             )
     points = [p for p in summary["points"] if p["variants"]]
     for point in (points[0], points[-1]) if len(points) > 1 else points[:1]:
-        label = point_label(point)
+        label = ", ".join(f"{plots.path_label(k)} = {v}" for k, v in point["params"].items())
+        label = label or "the base scenario"
         shown = {"variants": point["variants"], "replications": summary["replications"]}
+        if _one_bar(shown):
+            continue
         figure = plots.city_bars(shown)
         figure.suptitle(f"Per city at {label}", fontweight="bold")
         blocks.append(

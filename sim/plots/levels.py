@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim.plots.style import (
@@ -86,15 +87,7 @@ def utilisation_over_time(
         bottom.set_xlabel("simulated time [d]")
     axes[0, 0].set_ylabel("utilisation [%]")
     axes[1, 0].set_ylabel("mean queue length [jobs]")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    if warmup_s > 0:
-        from matplotlib.patches import Patch
-
-        handles.append(Patch(color="0.85", label="warm-up (not measured)"))
-        labels.append("warm-up (not measured)")
-    figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 5))
-    figure.suptitle("Utilisation and queue length over time, by city", fontweight="bold")
-    return figure
+    return _legend_and_title(figure, axes[0, 0], warmup_s, "by city")
 
 
 MAX_LINES = 4
@@ -132,14 +125,19 @@ def _small_multiples(
         if column == 0:
             top.set_ylabel("utilisation [%]")
             bottom.set_ylabel("queue [jobs]")
-    handles, labels = figure.axes[0].get_legend_handles_labels()
+    return _legend_and_title(figure, figure.axes[0], warmup_s, "a panel per city")
+
+
+def _legend_and_title(figure: Figure, ax: Axes, warmup_s: float, how: str) -> Figure:
+    """The legend of ``ax``'s lines (and the warm-up shade) under the panels, and the title."""
+    handles, labels = ax.get_legend_handles_labels()
     if warmup_s > 0:
         from matplotlib.patches import Patch
 
         handles.append(Patch(color="0.85", label="warm-up (not measured)"))
         labels.append("warm-up (not measured)")
     figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 5))
-    figure.suptitle("Utilisation and queue length over time, a panel per city", fontweight="bold")
+    figure.suptitle(f"Utilisation and queue length over time, {how}", fontweight="bold")
     return figure
 
 

@@ -53,7 +53,9 @@ def _bars(
         halves = np.array([_number(r, f"{metric}_ci95") for r in rows]) / scale
         offset = x - 0.4 + width * (i + 0.5)
         ax.bar(offset, np.nan_to_num(means), width, color=colours[variant], label=variant)
-        _zero_markers(ax, offset[means == 0], colours[variant], format_value(metric, 0.0))
+        upright = len(places) * len(variants) <= 12
+        zero = format_value(metric, 0.0)
+        _zero_markers(ax, offset[means == 0], colours[variant], zero, upright)
         halves = np.where(halves > 1e-9 * np.abs(means), halves, np.nan)
         if np.isfinite(halves).any():
             # Every metric shown here is >= 0, and a fraction <= 100%: a whisker past either
@@ -74,7 +76,7 @@ def _bars(
     ax.grid(axis="x", visible=False)
 
 
-def _zero_markers(ax: Axes, x: np.ndarray, colour: str, zero: str) -> None:
+def _zero_markers(ax: Axes, x: np.ndarray, colour: str, zero: str, upright: bool) -> None:
     """A bar of height zero as a marker on the axis labelled with its value (``0 s``): an
     empty place would read as a missing result."""
     if len(x) == 0:
@@ -88,8 +90,8 @@ def _zero_markers(ax: Axes, x: np.ndarray, colour: str, zero: str) -> None:
             textcoords="offset points",
             ha="center",
             va="bottom",
-            fontsize=7,
-            rotation=90,
+            fontsize=8,
+            rotation=0 if upright else 90,
         )
 
 

@@ -74,11 +74,16 @@ class PlainTextFigure(Figure):
                 if isinstance(axis.get_major_formatter(), LogFormatter):
                     for tick in axis.get_major_ticks() + axis.get_minor_ticks():
                         math_ticks.update((tick.label1, tick.label2))
+        fonts = _font_style()
         for text in self.findobj(Text):
-            if isinstance(text, Text) and text not in math_ticks:
+            if not isinstance(text, Text):
+                continue
+            if fonts:
+                text.set_fontfamily(fonts["font.family"])
+            if text not in math_ticks:
                 text.set_usetex(False)
                 text.set_parse_math(False)
-        with mpl.rc_context(cast(Any, {"text.usetex": False, **_font_style()})):
+        with mpl.rc_context(cast(Any, {"text.usetex": False, **fonts})):
             super().draw(renderer)
 
 

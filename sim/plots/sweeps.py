@@ -58,7 +58,7 @@ def sweep_curve(
     colours = colour_map([str(key) for key, _ in groups])
     dashes = dash_map([str(key) for key, _ in groups])
     position = _positions(rows[axis])
-    drawn: list[tuple[str, np.ndarray]] = []
+    drawn: list[tuple[tuple[Any, ...], np.ndarray]] = []
     for index, (key, group) in enumerate(groups):
         x = group[axis].map(position) if position else pd.to_numeric(group[axis])
         order = np.argsort(x.to_numpy(dtype=float), kind="stable")
@@ -66,16 +66,16 @@ def sweep_curve(
         mean = group[metric].to_numpy(dtype=float)[order] / scale
         half = group[f"{metric}_ci95"].to_numpy(dtype=float)[order] / scale
         parts = key if isinstance(key, tuple) else (key,)
-        name = ", ".join(
-            [
-                str(parts[0]),
-                *(f"{path_label(c)} {v}" for c, v in zip(others, parts[1:], strict=True)),
-            ]
-        )
-        # A line hidden under an earlier one says so, and keeps its own marker.
-        same = next((n for n, m in drawn if m.shape == mean.shape and np.allclose(m, mean)), None)
-        drawn.append((name, mean))
-        label = f"{name} (same as {same})" if same else name
+        settings = [f"{path_label(c)} = {v}" for c, v in zip(others, parts[1:], strict=True)]
+        name = ", ".join([str(parts[0]), *settings])
+        # A line hidden under an earlier one says so (naming what differs) and keeps its own
+        # marker.
+        same = next((p for p, m in drawn if m.shape == mean.shape and np.allclose(m, mean)), None)
+        drawn.append((parts, mean))
+        label = name
+        if same is not None:
+            differ = [str(a) for a, b in zip(same, parts, strict=True) if a != b]
+            label = f"{name} (same as {', '.join(differ) or 'the line above'})"
         colour = colours[str(key)]
         marker = _MARKERS[index % len(_MARKERS)]
         ax.plot(x, mean, marker=marker, color=colour, ls=dashes[str(key)], lw=1.6, label=label)

@@ -209,7 +209,7 @@ def _accelerators(scenario: Scenario, source: SourceText) -> Table:
         if name in scenario.accelerators:
             origin, notes = "this scenario", source.notes("accelerators", name)
         else:
-            origin, notes = "built-in catalogue", "DOMAIN.md accelerator table"
+            origin, notes = "built-in catalogue", "sim/scenario/catalogue.py (vendor figures)"
         mtbf = scenario.failures.mtbf.get(name, spec.mtbf)
         rows.append(
             [

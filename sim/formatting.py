@@ -41,6 +41,10 @@ _UNITS = {
 FRACTIONS = frozenset({"utilisation", "goodput"})
 """Metrics stored as fractions [-] and shown in %."""
 
+COSTS = frozenset({"cost_cny", "tco_cny", "capex_cny", "maintenance_cny", "build_cny"})
+"""Metrics in CNY, shown in million CNY from a million."""
+"""Metrics stored as fractions [-] and shown in %."""
+
 
 def metric_scale(metric: str, values: Iterable[float | None] = ()) -> tuple[float, str]:
     """(divisor, unit) to show ``metric`` at the size of ``values``: durations in s, min, h or
@@ -55,7 +59,7 @@ def metric_scale(metric: str, values: Iterable[float | None] = ()) -> tuple[floa
         return 0.01, "%"
     if metric == "energy_mwh":
         return (1e3, "GWh") if largest >= 1e3 else (1.0, "MWh")
-    if metric == "cost_cny":
+    if metric in COSTS:
         return (1e6, "million CNY") if largest >= 1e6 else (1.0, "CNY")
     return 1.0, _UNITS.get(metric, "")
 

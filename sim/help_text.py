@@ -47,6 +47,10 @@ example:
 example:
   capsim size scenarios/qianhai-phase1.yaml --vary cities.shenzhen.centers.qianhai.pflops \\
       --target "wait_p95_s <= 1h" --range 30000:44000 --step 1000 --out sizing""",
+    "plan": """\
+example:
+  capsim plan scenarios/china-national.yaml --out plan   (the scenario's plan: section)
+  capsim report plan""",
     "report": """\
 examples:
   capsim report out                      out/report.html, one self-contained file

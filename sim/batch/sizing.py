@@ -69,6 +69,8 @@ class Target:
             bound = parse_duration(bound_text) if metric.endswith("_s") else float(bound_text)
         except ValueError as error:
             raise ValueError(f"bad bound {bound_text!r}: {error}") from None
+        if not math.isfinite(bound):
+            raise ValueError(f"bad bound {bound_text!r}: the bound must be a finite number")
         return cls(metric, op, bound)
 
     def confidence_bound(self, mean: float, ci95: float) -> float:
@@ -81,6 +83,11 @@ class Target:
         return value <= self.bound if self.op == "<=" else value >= self.bound
 
     def __str__(self) -> str:
+        """The machine form, as stored in sizing.json and plan.json: ``wait_p95_s <= 3600``."""
+        return f"{self.metric} {self.op} {self.bound:g}"
+
+    def human(self) -> str:
+        """The target in the reader's units, as ``capsim size`` echoes it: ``wait_p95_s <= 1 h``."""
         return format_target(self.metric, self.op, self.bound)
 
 

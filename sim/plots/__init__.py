@@ -10,6 +10,7 @@ built without pyplot (no display, no global figure registry): save them with
 from sim.formatting import format_value, metric_scale
 from sim.plots.bars import city_bars, energy_bars
 from sim.plots.levels import city_levels, period_waits, utilisation_over_time, wait_cdf, waits
+from sim.plots.plan import plan_frontier
 from sim.plots.style import STYLE, axis_label, metric_label, path_label
 from sim.plots.sweeps import sizing_curve, sweep_curve
 
@@ -24,6 +25,7 @@ __all__ = [
     "metric_scale",
     "path_label",
     "period_waits",
+    "plan_frontier",
     "sizing_curve",
     "sweep_curve",
     "utilisation_over_time",

@@ -54,6 +54,8 @@ _LABELS = {
     "jobs_moved": "jobs moved",
     "delivered_pflops_h": "compute delivered",
     "cost_per_pflops_h_cny": "cost per PFLOPS·h",
+    "tco_cny": "total cost of ownership",
+    "build_cny": "build cost",
 }
 
 

@@ -9,7 +9,10 @@ import sim
 from sim.cli import main
 from sim.metrics import METRIC_DOCS
 
-COMMANDS = ["scenarios", "init", "run", "validate", "schema", "fit", "batch", "size", "report"]
+COMMANDS = [
+    *("scenarios", "init", "run", "validate", "schema"),
+    *("fit", "batch", "size", "plan", "report"),
+]
 
 
 def test_bare_capsim_prints_the_help(capsys):

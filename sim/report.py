@@ -113,7 +113,8 @@ def service_columns(summary: Mapping[str, Any], variant: str) -> list[Column]:
 
 
 def _supply_columns(overall: Row) -> list[Column]:
-    """Facility and inference columns, shown only for scenarios that use those features."""
+    """Facility, inference and fragmentation columns, shown only for scenarios that use those
+    features."""
     columns: list[Column] = []
     if _get(overall, "installed_accelerators_mean") != _get(overall, "accelerators"):
         columns.append(column("installed_accelerators_mean", "installed mean"))
@@ -122,6 +123,8 @@ def _supply_columns(overall: Row) -> list[Column]:
         columns.append(fixed("power_headroom_mw", "power headroom"))
     if _get(overall, "inference_demand_h") > 0:
         columns.append(column("inference_shortfall_h", "inference shortfall"))
+    if "fragmented_accelerators_mean" in overall:  # a placement with servers
+        columns.append(column("fragmented_accelerators_mean", "fragmented"))
     return columns
 
 

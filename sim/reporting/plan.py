@@ -178,7 +178,7 @@ def _slo_table(variant: str, chosen: Mapping[str, Any]) -> Table:
 def _plans_table(title: str, name: str, knobs: list[str], plans: list[Mapping[str, Any]]) -> Table:
     rows = [
         [
-            *(f"{p['knobs'][k]:,g}" for k in knobs),
+            *(format_number(p["knobs"][k]) for k in knobs),
             _money(p["tco_cny"], p["tco_cny_ci95"]),
             "meets" if p["meets"] else "fails",
         ]
@@ -190,7 +190,8 @@ def _plans_table(title: str, name: str, knobs: list[str], plans: list[Mapping[st
 def plan_method(plan: Mapping[str, Any]) -> list[Block]:
     runs = f"{plan['runs']} runs in the folder ({plan['runs_made']} made by the last session)"
     ranges = "; ".join(
-        f"{k['path']}: {len(k['values'])} values, {k['values'][0]:,g} … {k['values'][-1]:,g}"
+        f"{k['path']}: {len(k['values'])} values, {format_number(k['values'][0])} … "
+        f"{format_number(k['values'][-1])}"
         for k in plan["knobs"]
     )
     settings = [

@@ -88,6 +88,7 @@ from sim.scenario.schema.supply import (
     Phase,
     Pool,
     Server,
+    Tenant,
 )
 
 __all__ = [
@@ -152,6 +153,7 @@ __all__ = [
     "Section",
     "Server",
     "SizeDistribution",
+    "Tenant",
     "TraceArrival",
     "TraceColumns",
     "Uniform",

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.formatting import format_number, format_value, metric_scale
+from sim.formatting import FRACTIONS, format_number, format_value, metric_scale
 from sim.plots.style import (
     COLUMN_WIDTH,
     axis_label,
@@ -80,9 +80,10 @@ def sweep_curve(
         marker = _MARKERS[index % len(_MARKERS)]
         ax.plot(x, mean, marker=marker, color=colour, ls=dashes[str(key)], lw=1.6, label=label)
         if np.isfinite(half).any():
-            # Every metric is >= 0: so is the band.
+            # Every metric is >= 0 and a fraction <= 100%: so is the band.
             low = np.maximum(mean - half, 0.0)
-            ax.fill_between(x, low, mean + half, color=colour, alpha=0.2, lw=0)
+            high = np.minimum(mean + half, 100.0) if metric in FRACTIONS else mean + half
+            ax.fill_between(x, low, high, color=colour, alpha=0.2, lw=0)
     if position:
         ax.set_xticks(list(position.values()), list(position))
         ax.set_xlim(-0.5, len(position) - 0.5)

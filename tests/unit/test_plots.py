@@ -51,3 +51,19 @@ def test_chinese_names_render_with_an_installed_cjk_font():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns of every glyph it lacks
         assert render(plots.city_bars(summary))
+
+
+def test_a_fraction_band_stops_at_100_percent():
+    table = pd.DataFrame(
+        {
+            "cities.a.centers.c.count": [4, 8],
+            "variant": "v",
+            "level": "overall",
+            "city": "",
+            "utilisation": [0.97, 0.6],
+            "utilisation_ci95": [0.16, 0.02],
+        }
+    )
+    figure = plots.sweep_curve(table, "cities.a.centers.c.count", "utilisation")
+    band = figure.axes[0].collections[0]
+    assert max(y for path in band.get_paths() for _, y in path.vertices) <= 100.0

@@ -222,6 +222,8 @@ def folder_kind(root: Path) -> str | None:
     contents = _read_contents(root)
     if contents is not None:
         return str(contents.get("kind"))
+    if (root / "plan.json").exists():
+        return "plan"
     if (root / "batch.json").exists() or (root / "runs").is_dir():
         return "batch"
     if (root / "sizing.json").exists():

@@ -14,14 +14,21 @@ import json
 import sys
 import time
 from collections.abc import Sequence
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from sim import memory
 from sim.batch import cli as batch_cli
 from sim.batch import plan_cli
+from sim.bundled import (
+    DEFAULT_SCENARIO,
+    bundled_scenario,
+    copy_scenario_out,
+    describe_scenarios,
+    scenarios_folder,
+)
 from sim.engine import RunResult
+from sim.help_text import add_command, epilog, help_formatter
 from sim.metrics import jobs_table_chunks, timeseries_table
 from sim.output import SCENARIO_COPY, OutputError, ParquetAppender, optional_folder
 from sim.report import comparison_table, summary_table, variants_table, wait_alarm_lines
@@ -32,26 +39,21 @@ from sim.summary import capsim_version, run_replications
 from sim.workload.fit import fit_report, fit_trace
 from sim.workload.trace import TraceError, read_trace
 
-DEFAULT_SCENARIO = "china-national.yaml"
 EXIT_OUTPUT, EXIT_INPUT = 1, 2
 
 
 def default_scenario() -> Path:
-    """The bundled default scenario.
-
-    Installed, it is package data (``sim.bundled_scenarios``, built from ``scenarios/``); when
-    ``sim`` is imported straight from a source checkout, it is the checkout's ``scenarios/``.
-    """
-    try:
-        return Path(str(files("sim.bundled_scenarios").joinpath(DEFAULT_SCENARIO)))
-    except ModuleNotFoundError:
-        return Path(__file__).resolve().parents[1] / "scenarios" / DEFAULT_SCENARIO
+    """The bundled default scenario (``capsim run`` without a scenario)."""
+    return bundled_scenario()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     _tolerant_output()
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command is None:  # bare `capsim`: the help, not a usage error
+        parser.print_help()
+        return 0
     try:
         return int(args.handler(args))
     except ScenarioError as error:
@@ -78,11 +80,22 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="capsim",
         description="Capacity-planning simulator for AI compute centers.",
+        epilog=epilog("capsim"),
+        formatter_class=help_formatter,
     )
     parser.add_argument("--version", action="version", version=f"capsim {capsim_version()}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = commands.add_parser("run", help="run a scenario and print its per-city table")
+    scenarios = add_command(commands, "scenarios", "list the bundled scenarios")
+    scenarios.set_defaults(handler=_scenarios)
+    init = add_command(commands, "init", "copy a bundled scenario (and its data) out to edit")
+    init.add_argument("name", metavar="NAME", help="a bundled scenario (see capsim scenarios)")
+    init.add_argument(
+        "folder", nargs="?", type=Path, default=Path("."), metavar="DIR", help="default: here"
+    )
+    init.set_defaults(handler=_init)
+
+    run = add_command(commands, "run", "run a scenario and print its per-city table")
     run.add_argument("scenario", nargs="?", type=Path, help="scenario YAML (default: bundled)")
     run.add_argument(
         "--out",
@@ -96,11 +109,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
     run.set_defaults(handler=_run)
 
-    validate = commands.add_parser("validate", help="check scenario files without running them")
+    validate = add_command(commands, "validate", "check scenario files without running them")
     validate.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO")
     validate.set_defaults(handler=_validate)
 
-    schema = commands.add_parser("schema", help="print the scenario JSON Schema")
+    schema = add_command(commands, "schema", "print the scenario JSON Schema", exits="")
     schema.add_argument(
         "--format",
         choices=["json", "markdown"],
@@ -109,8 +122,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     schema.set_defaults(handler=_schema)
 
-    fit = commands.add_parser(
-        "fit", help="print a workload class fitted to a job trace (sizes, durations, arrivals)"
+    fit = add_command(
+        commands, "fit", "print a workload class fitted to a job trace (sizes, durations, arrivals)"
     )
     fit.add_argument("trace", type=Path, metavar="TRACE", help="the trace file")
     fit.add_argument("--format", choices=["csv"], default="csv", help="file format (csv)")
@@ -133,8 +146,8 @@ def _parser() -> argparse.ArgumentParser:
     batch_cli.register(commands)
     plan_cli.register(commands)
 
-    report = commands.add_parser(
-        "report", help="write the planning report of a run, batch or size output folder"
+    report = add_command(
+        commands, "report", "write the planning report of a run, batch or size output folder"
     )
     report.add_argument("folder", type=Path, metavar="DIR", help="an --out folder of capsim")
     report.add_argument(
@@ -234,7 +247,7 @@ def _print_run(args: argparse.Namespace, summary: dict[str, Any]) -> int:
     if len(summary["variants"]) > 1:
         print(variants_table(summary))
     else:
-        print(summary_table(summary, next(iter(summary["variants"]))))
+        print(summary_table(summary))
     if summary["comparisons"]:
         print(comparison_table(summary))
     for line in wait_alarm_lines(summary):
@@ -294,6 +307,33 @@ def _report(args: argparse.Namespace) -> int:
         print(f"capsim report: cannot write {output}: {error}", file=sys.stderr)
         return EXIT_OUTPUT
     print(f"wrote {written}")
+    return 0
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    rows = describe_scenarios()
+    width = max(len(name) for name, _ in rows)
+    for name, description in rows:
+        default = " [the default of capsim run]" if name == DEFAULT_SCENARIO else ""
+        print(f"{name:{width}}  {description}{default}")
+    print(f"\nin {scenarios_folder()}; copy one out with: capsim init NAME [DIR]")
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    try:
+        written = copy_scenario_out(args.name, args.folder)
+    except ValueError as error:
+        print(f"capsim init: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except FileExistsError as error:
+        print(f"capsim init: already there, nothing copied: {error}", file=sys.stderr)
+        return EXIT_OUTPUT
+    except OSError as error:
+        print(f"capsim init: cannot write to {args.folder}: {error}", file=sys.stderr)
+        return EXIT_OUTPUT
+    print(f"wrote {', '.join(str(path) for path in written)}")
+    print(f"run it with: capsim run {written[0]}")
     return 0
 
 

@@ -38,6 +38,7 @@ from sim.resources.dispatch_setup import city_links, dispatch_context
 from sim.resources.failures import FailureLog, Failures
 from sim.resources.preemption import PreemptionLog, Preemptions
 from sim.resources.supply import supply_schedule
+from sim.scenario import expand_variants
 from sim.scenario.schema import Scenario
 from sim.streams import run_seed
 from sim.workload import Demand, generate_demand, item_view
@@ -128,14 +129,22 @@ class RunResult:
         return jobs[by_begin], begins[by_begin], ends[by_end]
 
 
+def _variant(scenario: Scenario, name: str) -> Scenario:
+    variants = expand_variants(scenario)
+    if name not in variants:
+        raise ValueError(f"no variant {name!r} in {scenario.name}; valid: {', '.join(variants)}")
+    return variants[name]
+
+
 def simulate(
     scenario: Scenario,
     seed: int | np.random.SeedSequence,
     *,
     replication: int = 0,
     progress: ProgressCallback | None = None,
+    variant: str | None = None,
 ) -> RunResult:
-    """Run one replication of a scenario.
+    """Run one replication of a scenario (or of one of its variants).
 
     Parameters
     ----------
@@ -147,12 +156,22 @@ def simulate(
         Which replication of the seed to run; each has independent streams.
     progress
         Optional callback receiving the fraction of simulated time done.
+    variant
+        The name of one of the scenario's ``variants`` to run instead of the base scenario;
+        every variant run with the same seed sees the same demand.
 
     Returns
     -------
     RunResult
         Per-job records and time-weighted levels, for :mod:`sim.metrics`.
+
+    Raises
+    ------
+    ValueError
+        If ``variant`` names no variant of the scenario.
     """
+    if variant is not None:
+        scenario = _variant(scenario, variant)
     sequence = run_seed(seed, replication)
     demand = generate_demand(scenario, sequence)
     centers = build_centers(scenario)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.formatting import format_count, format_number, format_si
 from sim.metrics import JOB_ROWS_PER_CHUNK
 from sim.scenario import expand_variants
 from sim.scenario.errors import Problem, ScenarioError
@@ -87,11 +88,14 @@ def run_peak(scenario: Scenario) -> tuple[int, str]:
             + periods * BYTES_PER_PERIOD
             + failures * BYTES_PER_FAILURE
         )
-        parts = [f"{jobs:.3g} jobs x {BYTES_PER_JOB} B", f"{bins:.3g} time-series bins"]
+        parts = [
+            f"{format_count(jobs)} jobs x {BYTES_PER_JOB} B",
+            f"{format_count(bins)} time-series bins",
+        ]
         if periods:
-            parts.append(f"{periods:.3g} period values")
+            parts.append(f"{format_count(periods)} period values")
         if failures:
-            parts.append(f"{failures:.3g} failures")
+            parts.append(f"{format_count(failures)} failures")
         if not math.isfinite(total):
             return _huge(), ", ".join(parts)
         if total > worst[0]:
@@ -250,9 +254,7 @@ def traced_peak(scenario: Scenario, seed: int = 1) -> int:
 
 def gigabytes(count: float) -> str:
     """Bytes for people: ``1.2 GB``, ``350 MB``."""
-    if count >= 1e9:
-        return f"{count / 1e9:.3g} GB"
-    return f"{count / 1e6:.3g} MB"
+    return format_si(count, "B") if count >= 1e9 else f"{format_number(count / 1e6)} MB"
 
 
 def _pools(scenario: Scenario) -> int:

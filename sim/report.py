@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sim.units import SECONDS_PER, format_duration
+from sim.formatting import format_duration, format_value, format_with_ci
 
 Row = Mapping[str, Any]
 
@@ -17,15 +17,11 @@ def _get(row: Row, key: str) -> float:
     return math.nan if value is None else float(value)
 
 
-def _duration_unit(seconds: float) -> tuple[str, float]:
-    magnitude = abs(seconds) if math.isfinite(seconds) else 0.0
-    for unit, limit in (("s", 60.0), ("min", 3600.0), ("h", 2 * 86400.0)):
-        if magnitude < limit:
-            return unit, SECONDS_PER[unit]
-    return "d", SECONDS_PER["d"]
+Render = Callable[[float, float], str]
+"""Formats a cell from its mean and 95% half-width."""
 
 
-def format_cell(row: Row, key: str, render: Callable[[float, float], str]) -> str:
+def format_cell(row: Row, key: str, render: Render) -> str:
     value = _get(row, key)
     if not math.isfinite(value):
         return "–"
@@ -33,67 +29,40 @@ def format_cell(row: Row, key: str, render: Callable[[float, float], str]) -> st
     return render(value, ci)
 
 
-def _ci(half: float, value: float, digits: str = ".2g") -> str:
-    """`` ± half`` rounded; a half-width below 10⁻⁶ of the value is round-off: ``± 0``."""
-    if not math.isfinite(half):
-        return ""
-    if abs(half) <= 1e-6 * abs(value):
-        half = 0.0
-    if abs(half) >= 100:
-        return f" ± {half:,.0f}"
-    return f" ± {half:{digits}}"
+Column = tuple[str, str, Render]
+"""(metric, heading, renderer) of a table column."""
 
 
-def _duration(value: float, ci: float) -> str:
-    unit, scale = _duration_unit(value)
-    return f"{value / scale:.3g}{_ci(ci / scale, value / scale)} {unit}"
+def column(metric: str, heading: str, signed: bool = False) -> Column:
+    """A column of ``metric``: mean ± 95% half-width in the reader's unit."""
+    return metric, heading, lambda value, ci: format_with_ci(metric, value, ci, signed)
 
 
-def _percent(value: float, ci: float) -> str:
-    return f"{100 * value:.1f}%{_ci(100 * ci, 100 * value, '.1f')}"
+def fixed(metric: str, heading: str) -> Column:
+    """A column of a quantity that does not vary between replications (installed capacity)."""
+    return metric, heading, lambda value, _: format_value(metric, value)
 
 
-def _count(value: float, ci: float) -> str:
-    if abs(value) >= 100:
-        return f"{value:,.0f}{_ci(ci, value)}"
-    if abs(value) < 0.005:
-        return f"0{_ci(ci, 1.0, '.2f')}"
-    return f"{value:.3g}{_ci(ci, value)}"
-
-
-def format_large(value: float, ci: float) -> str:
-    """Energy, money: three significant digits with a thousands separator, and the CI."""
-    text = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
-    return text + _ci(ci, value)
-
-
-def _fixed(value: float, ci: float) -> str:
-    """A quantity that does not vary between replications (installed capacity)."""
-    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
-
-
-COLUMNS: list[tuple[str, str, Callable[[float, float], str]]] = [
-    ("accelerators", "accelerators", _fixed),
-    ("capacity_pflops", "PFLOPS", _fixed),
-    ("utilisation", "utilisation", _percent),
-    ("jobs_completed", "jobs done", _count),
-    ("wait_mean_s", "wait mean", _duration),
-    ("wait_p50_s", "wait p50", _duration),
-    ("wait_p95_s", "wait p95", _duration),
-    ("wait_p99_s", "wait p99", _duration),
-    ("queue_len_mean", "queue mean", _count),
+COLUMNS: list[Column] = [
+    fixed("accelerators", "accelerators"),
+    fixed("capacity_pflops", "capacity"),
+    column("utilisation", "utilisation"),
+    column("jobs_completed", "jobs done"),
+    column("wait_mean_s", "wait mean"),
+    column("wait_p50_s", "wait p50"),
+    column("wait_p95_s", "wait p95"),
+    column("wait_p99_s", "wait p99"),
+    column("queue_len_mean", "queue mean"),
 ]
 
 
-FAILURE_COLUMNS: list[tuple[str, str, Callable[[float, float], str]]] = [
-    ("interruptions", "failures", _count),
-    ("goodput", "goodput", _percent),
+FAILURE_COLUMNS: list[Column] = [
+    column("interruptions", "failures"),
+    column("goodput", "goodput"),
 ]
 
 
-def _columns(
-    columns: list[tuple[str, str, Callable[[float, float], str]]], summary: Mapping[str, Any]
-) -> list[tuple[str, str, Callable[[float, float], str]]]:
+def _columns(columns: list[Column], summary: Mapping[str, Any]) -> list[Column]:
     """``columns``, plus the failure columns when any variant saw a failure."""
     failed = any(v["overall"].get("interruptions", 0) > 0 for v in summary["variants"].values())
     return columns + FAILURE_COLUMNS if failed else columns
@@ -115,8 +84,19 @@ def place_rows(metrics: Mapping[str, Any], center_prefix: str = "  ") -> list[tu
     return rows
 
 
-def summary_table(summary: Mapping[str, Any], variant: str = "base") -> str:
-    """The per-city (and per-center) table of one variant of a summary, as plain text."""
+def summary_table(summary: Mapping[str, Any], variant: str | None = None) -> str:
+    """The per-city (and per-center) table of one variant of a summary (default: the first,
+    ``base`` for a scenario without variants), as plain text.
+
+    Raises
+    ------
+    ValueError
+        If ``variant`` is not in the summary, listing the ones that are.
+    """
+    variant = next(iter(summary["variants"])) if variant is None else variant
+    if variant not in summary["variants"]:
+        valid = ", ".join(summary["variants"])
+        raise ValueError(f"no variant {variant!r} in this summary; valid: {valid}")
     metrics = summary["variants"][variant]
     rows = place_rows(metrics)
     title = _title(summary)
@@ -125,50 +105,48 @@ def summary_table(summary: Mapping[str, Any], variant: str = "base") -> str:
     return _render(title, "city / center", service_columns(summary, variant), rows)
 
 
-def service_columns(
-    summary: Mapping[str, Any], variant: str
-) -> list[tuple[str, str, Callable[[float, float], str]]]:
+def service_columns(summary: Mapping[str, Any], variant: str) -> list[Column]:
     """The columns of a variant's per-city table: :data:`COLUMNS`, plus the facility,
     inference and failure columns of scenarios that use those features."""
     overall = summary["variants"][variant]["overall"]
     return _columns(COLUMNS + _supply_columns(overall), summary)
 
 
-def _supply_columns(overall: Row) -> list[tuple[str, str, Callable[[float, float], str]]]:
+def _supply_columns(overall: Row) -> list[Column]:
     """Facility, inference and fragmentation columns, shown only for scenarios that use those
     features."""
-    columns: list[tuple[str, str, Callable[[float, float], str]]] = []
+    columns: list[Column] = []
     if _get(overall, "installed_accelerators_mean") != _get(overall, "accelerators"):
-        columns.append(("installed_accelerators_mean", "installed mean", _count))
+        columns.append(column("installed_accelerators_mean", "installed mean"))
     if math.isfinite(_get(overall, "power_headroom_mw")):
-        columns.append(("cabinets_used", "cabinets", _fixed))
-        columns.append(("power_headroom_mw", "headroom MW", _fixed))
+        columns.append(fixed("cabinets_used", "cabinets"))
+        columns.append(fixed("power_headroom_mw", "power headroom"))
     if _get(overall, "inference_demand_h") > 0:
-        columns.append(("inference_shortfall_h", "inference short h", format_large))
+        columns.append(column("inference_shortfall_h", "inference shortfall"))
     if "fragmented_accelerators_mean" in overall:  # a placement with servers
-        columns.append(("fragmented_accelerators_mean", "fragmented", _count))
+        columns.append(column("fragmented_accelerators_mean", "fragmented"))
     return columns
 
 
-COMPARED: list[tuple[str, str, Callable[[float, float], str]]] = [
-    ("utilisation", "Δ utilisation", lambda v, ci: _signed(_percent, v, ci) + " pt"),
-    ("wait_mean_s", "Δ wait mean", lambda v, ci: _signed(_duration, v, ci)),
-    ("wait_p95_s", "Δ wait p95", lambda v, ci: _signed(_duration, v, ci)),
-    ("queue_len_mean", "Δ queue mean", lambda v, ci: _signed(_count, v, ci)),
-    ("energy_mwh", "Δ energy MWh", lambda v, ci: _signed(format_large, v, ci)),
-    ("cost_cny", "Δ cost CNY", lambda v, ci: _signed(format_large, v, ci)),
-    ("co2_t", "Δ CO2 t", lambda v, ci: _signed(format_large, v, ci)),
+COMPARED: list[Column] = [
+    column("utilisation", "Δ utilisation", signed=True),
+    column("wait_mean_s", "Δ wait mean", signed=True),
+    column("wait_p95_s", "Δ wait p95", signed=True),
+    column("queue_len_mean", "Δ queue mean", signed=True),
+    column("energy_mwh", "Δ energy", signed=True),
+    column("cost_cny", "Δ cost", signed=True),
+    column("co2_t", "Δ CO2", signed=True),
 ]
 
-SIDE_BY_SIDE: list[tuple[str, str, Callable[[float, float], str]]] = [
-    ("utilisation", "utilisation", _percent),
-    ("jobs_completed", "jobs done", _count),
-    ("wait_mean_s", "wait mean", _duration),
-    ("wait_p50_s", "wait p50", _duration),
-    ("wait_p95_s", "wait p95", _duration),
-    ("jobs_moved", "jobs moved", _count),
-    ("energy_mwh", "energy MWh", format_large),
-    ("cost_cny", "cost CNY", format_large),
+SIDE_BY_SIDE: list[Column] = [
+    column("utilisation", "utilisation"),
+    column("jobs_completed", "jobs done"),
+    column("wait_mean_s", "wait mean"),
+    column("wait_p50_s", "wait p50"),
+    column("wait_p95_s", "wait p95"),
+    column("jobs_moved", "jobs moved"),
+    column("energy_mwh", "energy"),
+    column("cost_cny", "cost"),
 ]
 
 
@@ -188,7 +166,7 @@ def variants_table(summary: Mapping[str, Any]) -> str:
         _get(v["overall"], "installed_accelerators_mean") != _get(v["overall"], "accelerators")
         for v in variants.values()
     ):  # capacity changes over time in some variant: show what each had on average
-        columns = [("installed_accelerators_mean", "installed mean", _count), *columns]
+        columns = [column("installed_accelerators_mean", "installed mean"), *columns]
     return _render(_title(summary), "city       variant", columns, rows)
 
 
@@ -205,11 +183,6 @@ def comparison_table(summary: Mapping[str, Any]) -> str:
         )
         blocks.append(_render(title, "city", COMPARED, rows))
     return "\n".join(blocks)
-
-
-def _signed(render: Callable[[float, float], str], value: float, ci: float) -> str:
-    text = render(abs(value), ci).removesuffix("%")
-    return ("+" if value > 0 else "−" if value < 0 else "") + text.replace("% ±", " ±")
 
 
 def _title(summary: Mapping[str, Any]) -> str:
@@ -229,7 +202,7 @@ def _title(summary: Mapping[str, Any]) -> str:
 def _render(
     title: str,
     first: str,
-    columns: list[tuple[str, str, Callable[[float, float], str]]],
+    columns: list[Column],
     rows: list[tuple[str, Row]],
 ) -> str:
     header = [first, *(heading for _, heading, _ in columns)]

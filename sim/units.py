@@ -248,17 +248,3 @@ def parse_flops(value: object) -> float:
         except ValueError:
             pass
     return _parse_with_units(value, FLOP_PER, "'4.2e22 FLOP'", "FLOP")
-
-
-def format_duration(seconds: float) -> str:
-    """Format a duration [s] for people: ``42 s``, ``3.5 min``, ``7.2 h``, ``12.0 d``."""
-    if not math.isfinite(seconds):
-        return "n/a"
-    magnitude = abs(seconds)
-    if magnitude < 60:
-        return f"{seconds:.3g} s"
-    if magnitude < 3600:
-        return f"{seconds / 60:.3g} min"
-    if magnitude < 2 * 86400:
-        return f"{seconds / 3600:.3g} h"
-    return f"{seconds / 86400:.3g} d"

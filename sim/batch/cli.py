@@ -9,9 +9,9 @@ another command is writing).
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,8 @@ from sim.batch.executors import Executor, make_executor
 from sim.batch.grid import build_grid
 from sim.batch.runner import BatchError, run_batch
 from sim.batch.sizing import Evaluation, SizingError, Target, size_capacity
+from sim.formatting import format_number, format_value, format_with_ci
+from sim.help_text import add_command, target_metrics
 from sim.output import SCENARIO_COPY, optional_folder
 from sim.report import batch_alarm_lines
 from sim.scenario import Scenario, load_scenario
@@ -33,7 +35,8 @@ SHOWN = ["utilisation", "jobs_completed", "wait_mean_s", "wait_p95_s"]
 
 def register(commands: Any) -> None:
     """Add the ``batch`` and ``size`` subcommands to the ``capsim`` parser."""
-    batch = commands.add_parser("batch", help="run a sweep grid × variants × replications")
+    failed = "; some runs failed"
+    batch = add_command(commands, "batch", "run a sweep grid × variants × replications", failed)
     batch.add_argument("scenario", type=Path, help="scenario YAML")
     batch.add_argument(
         "--sweep",
@@ -48,14 +51,21 @@ def register(commands: Any) -> None:
     _common(batch)
     batch.set_defaults(handler=_batch)
 
-    size = commands.add_parser("size", help="smallest value of a path that meets a target")
+    size = add_command(
+        commands,
+        "size",
+        "smallest value of a path that meets a target",
+        "; a run failed, or no value tried met the target",
+    )
+    size.epilog = f"{target_metrics()}\n\n{size.epilog}"
     size.add_argument("scenario", type=Path, help="scenario YAML")
     size.add_argument("--vary", required=True, metavar="PATH", help="whole-number key path")
     size.add_argument(
         "--target",
         required=True,
         type=_target,
-        help='e.g. "wait_p95_s <= 86400" (a _s metric also takes "<= 1d")',
+        help='METRIC <= BOUND or METRIC >= BOUND, e.g. "wait_p95_s <= 1d" or '
+        '"utilisation >= 0.6" (metrics: below)',
     )
     size.add_argument("--city", help="judge the target in this city (default: overall)")
     size.add_argument("--variant", help="the variant to size (default: the first)")
@@ -194,14 +204,8 @@ def batch_table(table: pd.DataFrame, axes: list[str]) -> str:
     shown["n"] = overall["replications"]
     for metric in SHOWN:
         pairs = zip(overall[metric], overall[f"{metric}_ci95"], strict=True)
-        shown[metric] = [_with_ci(mean, ci) for mean, ci in pairs]
+        shown[metric] = [format_with_ci(metric, mean, ci) for mean, ci in pairs]
     return shown.to_string(index=False)
-
-
-def _with_ci(mean: float, ci: float) -> str:
-    if not math.isfinite(mean):
-        return "–"
-    return f"{mean:.4g}" + (f" ± {ci:.2g}" if math.isfinite(ci) else "")
 
 
 def _size(args: argparse.Namespace) -> int:
@@ -217,7 +221,7 @@ def _size(args: argparse.Namespace) -> int:
     if executor is None:
         return EXIT_INPUT
     low, high = args.range if args.range else (None, None)
-    report = None if args.quiet else _print_evaluation
+    report = None if args.quiet else partial(_print_evaluation, args.target.metric)
     try:
         with optional_folder(args.out, "size") as folder, executor:
             sizing = size_capacity(
@@ -248,21 +252,24 @@ def _size(args: argparse.Namespace) -> int:
     runs = sum(e.replications for e in sizing.evaluations)
     where = f" in {args.city}" if args.city else " overall"
     if sizing.answer is None:
-        print(f"no value of {args.vary} meets {args.target}{where} ({runs} runs)")
+        print(f"no value of {args.vary} meets {args.target.human()}{where} ({runs} runs)")
     else:
         print(
-            f"{args.vary} = {sizing.answer}: the smallest value that meets {args.target}{where} "
-            f"with 95% confidence ({len(sizing.evaluations)} values, {runs} runs)"
+            f"{args.vary} = {format_number(sizing.answer)}: the smallest value that meets "
+            f"{args.target.human()}{where} with 95% confidence ({len(sizing.evaluations)} values, "
+            f"{runs} runs)"
         )
     if args.out is not None:
         print(f"wrote {args.out}/sizing.json, sizing.parquet, scenario.yaml")
     return 0 if sizing.answer is not None else EXIT_FAILED
 
 
-def _print_evaluation(evaluation: Evaluation) -> None:
+def _print_evaluation(metric: str, evaluation: Evaluation) -> None:
     verdict = "meets" if evaluation.meets else "fails"
     print(
-        f"  {evaluation.value}: {evaluation.mean:.4g} ± {evaluation.ci95:.2g} "
-        f"(bound used {evaluation.bound_used:.4g}, {evaluation.replications} runs) {verdict}",
+        f"  {format_number(evaluation.value)}: "
+        f"{format_with_ci(metric, evaluation.mean, evaluation.ci95)} (bound used "
+        f"{format_value(metric, evaluation.bound_used)}, {evaluation.replications} runs) "
+        f"{verdict}",
         file=sys.stderr,
     )

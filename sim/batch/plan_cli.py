@@ -18,14 +18,18 @@ import pandas as pd
 from sim.batch.cli import EXIT_FAILED, EXIT_INPUT, _common, _executor
 from sim.batch.plan_answer import plan_capacity
 from sim.batch.planning import Evaluator, PlanError, PlanFolderError, load_plan
+from sim.formatting import format_duration
+from sim.help_text import add_command
 from sim.output import SCENARIO_COPY, OutputFolder, open_folder
-from sim.units import format_duration
 
 
 def register(commands: Any) -> None:
     """Add the ``plan`` subcommand to the ``capsim`` parser."""
-    plan = commands.add_parser(
-        "plan", help="search the cheapest build-out that meets the scenario's plan: constraints"
+    plan = add_command(
+        commands,
+        "plan",
+        "search the cheapest build-out that meets the scenario's plan: constraints",
+        "; some variant has no plan that meets the constraints, or a run failed",
     )
     plan.add_argument("scenario", type=Path, help="scenario YAML with a plan: section")
     plan.add_argument("--out", type=Path, required=True, help="the plan folder")

@@ -24,6 +24,7 @@ from sim.analysis import mean_ci95
 from sim.batch.executors import Executor, RunFunction, Task
 from sim.batch.grid import load_raw, point_scenario, walk
 from sim.batch.work import run_one
+from sim.formatting import format_target
 from sim.metrics import METRIC_DOCS
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.loader import expand_variants, validate_data
@@ -82,7 +83,12 @@ class Target:
         return value <= self.bound if self.op == "<=" else value >= self.bound
 
     def __str__(self) -> str:
+        """The machine form, as stored in sizing.json and plan.json: ``wait_p95_s <= 3600``."""
         return f"{self.metric} {self.op} {self.bound:g}"
+
+    def human(self) -> str:
+        """The target in the reader's units, as ``capsim size`` echoes it: ``wait_p95_s <= 1 h``."""
+        return format_target(self.metric, self.op, self.bound)
 
 
 @dataclass(frozen=True)

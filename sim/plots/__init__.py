@@ -7,10 +7,11 @@ built without pyplot (no display, no global figure registry): save them with
 ``fig.savefig("x.png")``; in Jupyter they display as the cell's value.
 """
 
+from sim.formatting import format_value, metric_scale
 from sim.plots.bars import city_bars, energy_bars
 from sim.plots.levels import city_levels, period_waits, utilisation_over_time, wait_cdf, waits
 from sim.plots.plan import plan_frontier
-from sim.plots.style import STYLE, axis_label, format_value, metric_label, metric_scale
+from sim.plots.style import STYLE, axis_label, metric_label, path_label
 from sim.plots.sweeps import sizing_curve, sweep_curve
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "format_value",
     "metric_label",
     "metric_scale",
+    "path_label",
     "period_waits",
     "plan_frontier",
     "sizing_curve",

@@ -11,7 +11,15 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
-from sim.plots.style import axis_label, colour_map, metric_label, metric_scale, new_figure, subplots
+from sim.formatting import FRACTIONS, format_value, metric_scale
+from sim.plots.style import (
+    COLUMN_WIDTH,
+    axis_label,
+    colour_map,
+    metric_label,
+    new_figure,
+    subplots,
+)
 
 
 def _places(summary: Mapping[str, Any]) -> list[str]:
@@ -45,12 +53,17 @@ def _bars(
         halves = np.array([_number(r, f"{metric}_ci95") for r in rows]) / scale
         offset = x - 0.4 + width * (i + 0.5)
         ax.bar(offset, np.nan_to_num(means), width, color=colours[variant], label=variant)
+        upright = len(places) * len(variants) <= 12
+        zero = format_value(metric, 0.0)
+        _zero_markers(ax, offset[means == 0], colours[variant], zero, upright)
         halves = np.where(halves > 1e-9 * np.abs(means), halves, np.nan)
         if np.isfinite(halves).any():
-            # Every metric shown here is >= 0: a whisker below zero would only mislead.
+            # Every metric shown here is >= 0, and a fraction <= 100%: a whisker past either
+            # would only mislead.
             below = np.minimum(halves, np.maximum(means, 0.0))
+            above = np.minimum(halves, 100.0 - means) if metric in FRACTIONS else halves
             ax.errorbar(
-                offset, means, yerr=[below, halves], fmt="none", ecolor="black", capsize=3, lw=1
+                offset, means, yerr=[below, above], fmt="none", ecolor="black", capsize=3, lw=1
             )
     ax.set_xticks(x, places, rotation=30 if rotate else 0, ha="right")
     if not rotate:
@@ -61,6 +74,25 @@ def _bars(
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.set_title(metric_label(metric).capitalize())
     ax.grid(axis="x", visible=False)
+
+
+def _zero_markers(ax: Axes, x: np.ndarray, colour: str, zero: str, upright: bool) -> None:
+    """A bar of height zero as a marker on the axis labelled with its value (``0 s``): an
+    empty place would read as a missing result."""
+    if len(x) == 0:
+        return
+    ax.plot(x, np.zeros(len(x)), "o", color=colour, ms=5, clip_on=False, zorder=3)
+    for position in x:
+        ax.annotate(
+            zero,
+            (position, 0.0),
+            xytext=(0, 5),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            rotation=0 if upright else 90,
+        )
 
 
 def city_bars(
@@ -89,7 +121,7 @@ def _bar_panels(
     # Side by side while the panels stay readable, else one panel per row.
     across = len(metrics) if bars * len(metrics) <= 30 else 1
     rows = math.ceil(len(metrics) / across)
-    width = min(10.0, max(6.5, 1.2 + 0.3 * bars * across))
+    width = COLUMN_WIDTH
     figure = new_figure(width, 0.6 + 3.2 * rows)
     axes = subplots(figure, rows, across)
     # Upright names while they fit side by side under a panel (about 0.09 in a character).
@@ -102,5 +134,7 @@ def _bar_panels(
         figure.legend(handles, labels, loc="outside lower center", ncol=len(labels))
     replications = summary.get("replications", 1)
     note = f"\nwhiskers: 95% CI over {replications} replications" if replications > 1 else ""
+    if len(summary["variants"]) == 1:
+        title = title.replace(": variants side by side", "")
     figure.suptitle(title + note, fontweight="bold")
     return figure

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sim.plots.style import colour_map, dash_map, new_figure, subplots
+from sim.plots.style import (
+    COLUMN_WIDTH,
+    add_subplot,
+    colour_map,
+    dash_map,
+    legend_outside,
+    new_figure,
+    subplots,
+)
 from sim.units import SECONDS_PER
 
 
@@ -54,8 +64,10 @@ def utilisation_over_time(
     levels = city_levels(timeseries)
     variants = list(variants or pd.unique(levels["variant"]))
     cities = list(pd.unique(levels["city"]))
+    if len(cities) > MAX_LINES:
+        return _small_multiples(levels, variants, cities, warmup_s)
     colours = colour_map(cities)
-    figure = new_figure(max(6.5, 4.2 * len(variants)), 5.6)
+    figure = new_figure(COLUMN_WIDTH, 5.6)
     axes = subplots(figure, 2, len(variants), sharex=True, sharey="row")
     queue_top = max(float(levels["queue_len_mean"].max()), 1.0)
     for column, variant in enumerate(variants):
@@ -75,14 +87,57 @@ def utilisation_over_time(
         bottom.set_xlabel("simulated time [d]")
     axes[0, 0].set_ylabel("utilisation [%]")
     axes[1, 0].set_ylabel("mean queue length [jobs]")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
+    return _legend_and_title(figure, axes[0, 0], warmup_s, "by city")
+
+
+MAX_LINES = 4
+"""More cities than this are drawn as small multiples (a panel per city), not one tangle."""
+
+
+def _small_multiples(
+    levels: pd.DataFrame, variants: list[str], cities: list[str], warmup_s: float
+) -> Figure:
+    """Utilisation and queue length over time, a panel per city, a line per variant."""
+    columns = 4
+    rows = math.ceil(len(cities) / columns)
+    colours, dashes = colour_map(variants), dash_map(variants)
+    figure = new_figure(COLUMN_WIDTH, 0.9 + 3.3 * rows)
+    grid = figure.add_gridspec(2 * rows, columns, height_ratios=[2, 1] * rows)
+    for index, city in enumerate(cities):
+        row, column = divmod(index, columns)
+        top = add_subplot(figure, grid[2 * row, column])
+        bottom = add_subplot(figure, grid[2 * row + 1, column], sharex=top)
+        top.tick_params(labelbottom=False)
+        data = levels[levels["city"] == city]
+        for variant in variants:
+            line = data[data["variant"] == variant]
+            days = line["t_start_s"] / SECONDS_PER["d"]
+            style: dict[str, Any] = {"color": colours[variant], "ls": dashes[variant], "lw": 1.1}
+            top.plot(days, 100 * line["utilisation"], label=variant, **style)
+            bottom.plot(days, line["queue_len_mean"], **style)
+        for ax in (top, bottom):
+            if warmup_s > 0:
+                ax.axvspan(0, warmup_s / SECONDS_PER["d"], color="0.85", zorder=0, lw=0)
+        top.set_title(city)
+        top.set_ylim(0, 105)
+        bottom.set_ylim(0, max(float(data["queue_len_mean"].max()) * 1.1, 1.0))
+        bottom.set_xlabel("simulated time [d]")
+        if column == 0:
+            top.set_ylabel("utilisation [%]")
+            bottom.set_ylabel("queue [jobs]")
+    return _legend_and_title(figure, figure.axes[0], warmup_s, "a panel per city")
+
+
+def _legend_and_title(figure: Figure, ax: Axes, warmup_s: float, how: str) -> Figure:
+    """The legend of ``ax``'s lines (and the warm-up shade) under the panels, and the title."""
+    handles, labels = ax.get_legend_handles_labels()
     if warmup_s > 0:
         from matplotlib.patches import Patch
 
         handles.append(Patch(color="0.85", label="warm-up (not measured)"))
         labels.append("warm-up (not measured)")
     figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 5))
-    figure.suptitle("Utilisation and queue length over time, by city", fontweight="bold")
+    figure.suptitle(f"Utilisation and queue length over time, {how}", fontweight="bold")
     return figure
 
 
@@ -133,9 +188,10 @@ def wait_cdf(
     variants = list(variants or pd.unique(frame["variant"]))
     floor = 60.0  # waits under a minute are shown at the left edge of the log axis
     colours, dashes = colour_map(variants), dash_map(variants)
-    figure = new_figure(6.5, 3.8)
+    figure = new_figure(COLUMN_WIDTH, 3.8)
     ax = subplots(figure, 1, 1)[0, 0]
     longest = floor
+    lowest = 100.0
     for variant in variants:
         values = np.sort(frame.loc[frame["variant"] == variant, "wait_s"].to_numpy())
         if len(values) == 0:
@@ -143,6 +199,7 @@ def wait_cdf(
         fraction = np.arange(1, len(values) + 1) / len(values)
         shown = np.maximum(values, floor)
         longest = max(longest, float(values[-1]))
+        lowest = min(lowest, 100 * float(np.mean(values <= floor)))
         ax.step(
             shown,
             100 * fraction,
@@ -158,13 +215,14 @@ def wait_cdf(
     ticks = [(t, label) for t, label in _WAIT_TICKS if t <= right]
     ax.set_xticks([t for t, _ in ticks], [label for _, label in ticks])
     ax.minorticks_off()
-    ax.set_ylim(0, 101)
+    # From just below the share of jobs that waited under a minute: the range the lines use.
+    ax.set_ylim(max(0.0, 10 * math.floor(lowest / 10) - 5), 101)
     ax.set_xlabel("wait (log scale; waits under 1 min at the left edge)")
     ax.set_ylabel("jobs that waited at most this [%]")
     where = f" of jobs from {city}" if city else ""
     ax.set_title(f"Wait-time distribution{where}")
     if len(variants) > 1:
-        ax.legend(loc="lower right")
+        legend_outside(ax)
     return figure
 
 
@@ -186,7 +244,7 @@ def period_waits(summary: dict, *, threshold_s: float = SECONDS_PER["d"]) -> Fig
     """
     periods = summary["periods"]
     variants = list(periods)
-    figure = new_figure(max(6.5, 4.2 * len(variants)), 3.8)
+    figure = new_figure(COLUMN_WIDTH, 3.8)
     axes = subplots(figure, 1, len(variants), sharey="row")
     cities = list(next(iter(periods.values()))["cities"])
     colours = colour_map(cities)

@@ -7,7 +7,16 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from sim.plots.style import axis_label, colour_map, metric_label, metric_scale, new_figure, subplots
+from sim.formatting import metric_scale
+from sim.plots.style import (
+    COLUMN_WIDTH,
+    axis_label,
+    colour_map,
+    legend_outside,
+    metric_label,
+    new_figure,
+    subplots,
+)
 
 
 def plan_frontier(plan: Mapping[str, Any]) -> Figure:
@@ -20,7 +29,7 @@ def plan_frontier(plan: Mapping[str, Any]) -> Figure:
     costs = [p["tco_cny"] for v in variants.values() for p in v["frontier"]]
     wait_scale, wait_unit = metric_scale(metric, waits)
     cost_scale, cost_unit = metric_scale("tco_cny", costs)
-    figure = new_figure(6.5, 4.0)
+    figure = new_figure(COLUMN_WIDTH, 4.0)
     ax = subplots(figure, 1, 1)[0, 0]
     colours = colour_map(list(variants))
     for name, answer in variants.items():
@@ -55,5 +64,5 @@ def plan_frontier(plan: Mapping[str, Any]) -> Figure:
     ax.set_xlabel(axis_label("tco_cny", cost_unit))
     ax.set_ylabel(axis_label(metric, wait_unit) + " (worst place)")
     ax.set_title(f"Cost against {metric_label(metric)}: plans no other beats on both")
-    ax.legend(fontsize=8)
+    legend_outside(ax, fontsize=8)
     return figure

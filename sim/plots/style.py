@@ -3,17 +3,16 @@ names and units."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, cast
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backend_bases import RendererBase
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import LogFormatter
-
-from sim.units import SECONDS_PER
 
 STYLE: dict[str, Any] = {
     "font.size": 10,
@@ -25,6 +24,8 @@ STYLE: dict[str, Any] = {
     "grid.alpha": 0.3,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    "axes.formatter.useoffset": False,
+    "axes.formatter.limits": (-9, 15),
 }
 """Print-legible defaults applied to every figure of this module."""
 
@@ -75,18 +76,58 @@ class PlainTextFigure(Figure):
                 if isinstance(axis.get_major_formatter(), LogFormatter):
                     for tick in axis.get_major_ticks() + axis.get_minor_ticks():
                         math_ticks.update((tick.label1, tick.label2))
+        fonts = _font_style()
         for text in self.findobj(Text):
-            if isinstance(text, Text) and text not in math_ticks:
+            if not isinstance(text, Text):
+                continue
+            if fonts:
+                text.set_fontfamily(fonts["font.family"])
+            if text not in math_ticks:
                 text.set_usetex(False)
                 text.set_parse_math(False)
-        with mpl.rc_context({"text.usetex": False}):
+        with mpl.rc_context(cast(Any, {"text.usetex": False, **fonts})):
             super().draw(renderer)
+
+
+COLUMN_WIDTH = 10.5
+"""Width of a figure [in]: the report's text column (1,100 px less its margins, at 96 px/in),
+so every figure's text is drawn at the size of the page's."""
+
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Droid Sans Fallback",
+    "AR PL UMing CN",
+    "PingFang SC",
+    "Microsoft YaHei",
+    "SimHei",
+)
+"""Fonts with Chinese glyphs, tried in order; none is bundled (README: installing one)."""
+
+
+@cache
+def cjk_font() -> str | None:
+    """The first installed font of :data:`CJK_FONTS`, or None."""
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
+def _font_style() -> dict[str, Any]:
+    """Fall back to an installed CJK font for names such as 深圳 (matplotlib >= 3.6 tries
+    the families in order, glyph by glyph)."""
+    font = cjk_font()
+    return {"font.family": ["DejaVu Sans", font]} if font else {}
 
 
 def new_figure(width: float, height: float) -> Figure:
     import matplotlib as mpl
 
-    with mpl.rc_context(cast(Any, STYLE)):
+    with mpl.rc_context(cast(Any, STYLE | _font_style())):
         return PlainTextFigure(figsize=(width, height), layout="constrained")
 
 
@@ -98,48 +139,12 @@ def subplots(figure: Figure, rows: int, columns: int, **kwargs: Any) -> np.ndarr
     return np.asarray(axes)
 
 
-def metric_scale(metric: str, values: Sequence[float] | np.ndarray = ()) -> tuple[float, str]:
-    """(divisor, unit) to show ``metric``: durations in s, min, h or d by their magnitude,
-    utilisation in %, cost in CNY or million CNY."""
-    finite = [abs(v) for v in values if v is not None and math.isfinite(v)]
-    largest = max(finite, default=0.0)
-    if metric.endswith("_s"):
-        for unit, limit in (("s", 120.0), ("min", 7200.0), ("h", 4 * 86400.0)):
-            if largest < limit:
-                return SECONDS_PER[unit], unit
-        return SECONDS_PER["d"], "d"
-    if metric == "utilisation":
-        return 0.01, "%"
-    if metric in ("cost_cny", "tco_cny", "capex_cny", "maintenance_cny", "build_cny"):
-        return (1e6, "million CNY") if largest >= 1e6 else (1.0, "CNY")
-    units = {
-        "energy_mwh": "MWh",
-        "co2_t": "t CO₂",
-        "power_mw_mean": "MW",
-        "delivered_pflops_h": "PFLOPS·h",
-        "cost_per_pflops_h_cny": "CNY/(PFLOPS·h)",
-        "data_moved_tb": "TB",
-    }
-    return 1.0, units.get(metric, "jobs" if "jobs" in metric or "queue" in metric else "-")
+def add_subplot(figure: Figure, spec: Any, **kwargs: Any) -> Axes:
+    """One axes at ``spec`` of a grid, in :data:`STYLE`."""
+    import matplotlib as mpl
 
-
-def format_value(
-    metric: str, value: float, signed: bool = False, scale_of: float | None = None
-) -> str:
-    """A value in a reader's unit: ``31 h``, ``61%``, ``1.2 million CNY``; ``signed`` for a
-    difference (utilisation then in percentage points)."""
-    if not math.isfinite(value):
-        return "n/a"
-    scale, unit = metric_scale(metric, [abs(scale_of if scale_of is not None else value)])
-    number = value / scale
-    sign = "+" if signed and number > 0 else "−" if number < 0 else ""
-    magnitude = abs(number)
-    text = f"{magnitude:,.0f}" if magnitude >= 100 else f"{magnitude:.3g}"
-    if unit == "%":
-        return f"{sign}{text} {'pt' if signed else '%'}".replace(" %", "%")
-    if unit in ("-", ""):
-        return f"{sign}{text}"
-    return f"{sign}{text} {unit}"
+    with mpl.rc_context(cast(Any, STYLE)):
+        return figure.add_subplot(spec, **kwargs)
 
 
 def metric_label(metric: str) -> str:
@@ -148,6 +153,45 @@ def metric_label(metric: str) -> str:
         kind = metric.removeprefix("wait_").removesuffix("_s")
         return f"{kind} wait" if kind != "mean" else "mean wait"
     return _LABELS.get(metric, metric.replace("_", " "))
+
+
+_PATH_WORDS = {
+    "count": "accelerators",
+    "pflops": "capacity [PFLOPS]",
+    "cabinets": "cabinets",
+    "kw_per_cabinet": "cabinet power [kW]",
+    "power_cap": "power cap [W]",
+    "electricity_price": "electricity price [CNY/kWh]",
+    "carbon_intensity": "grid carbon [kgCO₂/kWh]",
+    "pue": "PUE",
+    "rate": "arrival rate [1/s]",
+    "bandwidth": "bandwidth [bit/s]",
+    "latency": "latency [s]",
+    "dispatch": "dispatch policy",
+    "local": "local scheduler",
+    "replications": "replications",
+}
+
+
+def path_label(path: str) -> str:
+    """A swept key path in a reader's words: ``cities.guian.centers.guian-hub.count`` →
+    ``guian-hub: accelerators``; ``workload.0.arrival.rate`` → ``arrival rate [1/s]`` of the
+    class."""
+    parts = path.split(".")
+    last = parts[-1]
+    words = _PATH_WORDS.get(last, last.replace("_", " "))
+    if len(parts) >= 4 and parts[0] == "cities" and parts[2] == "centers":
+        return f"{parts[3]}: {words}"
+    if len(parts) >= 2 and parts[0] == "cities":
+        return f"{parts[1]}: {words}"
+    if len(parts) >= 2 and parts[0] == "workload":
+        return f"workload {parts[1]}: {words}"
+    return words
+
+
+def legend_outside(ax: Axes, **kwargs: Any) -> None:
+    """The legend to the right of the axes, never over the data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kwargs)
 
 
 def axis_label(metric: str, unit: str) -> str:

@@ -9,14 +9,16 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.formatting import FRACTIONS, format_number, format_value, metric_scale
 from sim.plots.style import (
+    COLUMN_WIDTH,
     axis_label,
     colour_map,
     dash_map,
-    format_value,
+    legend_outside,
     metric_label,
-    metric_scale,
     new_figure,
+    path_label,
     subplots,
 )
 
@@ -51,43 +53,55 @@ def sweep_curve(
     ]
     scale, unit = metric_scale(metric, rows[metric].tolist() + ([target] if target else []))
     groups = list(rows.groupby(["variant", *others], sort=False))
-    figure = new_figure(6.5 if len(groups) <= 3 else 9.5, 3.9)
+    figure = new_figure(COLUMN_WIDTH, 3.9)
     ax = subplots(figure, 1, 1)[0, 0]
     colours = colour_map([str(key) for key, _ in groups])
     dashes = dash_map([str(key) for key, _ in groups])
     position = _positions(rows[axis])
-    for key, group in groups:
+    drawn: list[tuple[tuple[Any, ...], np.ndarray]] = []
+    for index, (key, group) in enumerate(groups):
         x = group[axis].map(position) if position else pd.to_numeric(group[axis])
         order = np.argsort(x.to_numpy(dtype=float), kind="stable")
         x = x.to_numpy(dtype=float)[order]
         mean = group[metric].to_numpy(dtype=float)[order] / scale
         half = group[f"{metric}_ci95"].to_numpy(dtype=float)[order] / scale
         parts = key if isinstance(key, tuple) else (key,)
-        name = ", ".join(
-            [str(parts[0]), *(f"{_short(c)}={v}" for c, v in zip(others, parts[1:], strict=True))]
-        )
+        settings = [f"{path_label(c)} = {v}" for c, v in zip(others, parts[1:], strict=True)]
+        name = ", ".join([str(parts[0]), *settings])
+        # A line hidden under an earlier one says so (naming what differs) and keeps its own
+        # marker.
+        same = next((p for p, m in drawn if m.shape == mean.shape and np.allclose(m, mean)), None)
+        drawn.append((parts, mean))
+        label = name
+        if same is not None:
+            differ = [str(a) for a, b in zip(same, parts, strict=True) if a != b]
+            label = f"{name} (same as {', '.join(differ) or 'the line above'})"
         colour = colours[str(key)]
-        ax.plot(x, mean, marker="o", color=colour, ls=dashes[str(key)], lw=1.6, label=name)
+        marker = _MARKERS[index % len(_MARKERS)]
+        ax.plot(x, mean, marker=marker, color=colour, ls=dashes[str(key)], lw=1.6, label=label)
         if np.isfinite(half).any():
-            # Every metric is >= 0: so is the band.
+            # Every metric is >= 0 and a fraction <= 100%: so is the band.
             low = np.maximum(mean - half, 0.0)
-            ax.fill_between(x, low, mean + half, color=colour, alpha=0.2, lw=0)
+            high = np.minimum(mean + half, 100.0) if metric in FRACTIONS else mean + half
+            ax.fill_between(x, low, high, color=colour, alpha=0.2, lw=0)
     if position:
         ax.set_xticks(list(position.values()), list(position))
         ax.set_xlim(-0.5, len(position) - 0.5)
     if target is not None:
         ax.axhline(target / scale, color="black", ls="--", lw=1, label="target")
     if answer is not None:
-        ax.axvline(answer, color="black", ls=":", lw=2, label=f"answer: {answer:,.0f}")
-    ax.set_xlabel(axis)
+        ax.axvline(answer, color="black", ls=":", lw=2, label=f"answer: {format_number(answer)}")
+    ax.set_xlabel(path_label(axis))
     ax.set_ylabel(axis_label(metric, unit))
     where = city or "overall"
-    ax.set_title(title or f"{metric_label(metric).capitalize()} ({where}) against {axis}")
-    if len(groups) > 3:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
-    elif len(groups) > 1 or target is not None or answer is not None:
-        ax.legend()
+    heading = f"{metric_label(metric).capitalize()} ({where}) against {path_label(axis)}"
+    ax.set_title(title or heading)
+    if len(groups) > 1 or target is not None or answer is not None:
+        legend_outside(ax)
     return figure
+
+
+_MARKERS = ["o", "s", "^", "D", "v", "P", "X"]
 
 
 def _positions(values: pd.Series) -> dict[Any, int]:
@@ -96,11 +110,6 @@ def _positions(values: pd.Series) -> dict[Any, int]:
     if pd.to_numeric(values, errors="coerce").notna().all():
         return {}
     return {value: index for index, value in enumerate(pd.unique(values))}
-
-
-def _short(path: str) -> str:
-    """The last two parts of a dotted key path: ``guian-hub.count``."""
-    return ".".join(path.split(".")[-2:])
 
 
 def sizing_curve(sizing: Mapping[str, Any]) -> Figure:
@@ -126,6 +135,6 @@ def sizing_curve(sizing: Mapping[str, Any]) -> Figure:
         city=sizing.get("city") or "",
         target=float(sizing["bound"]),
         answer=sizing.get("answer"),
-        title=f"Sizing: {metric_label(metric)} {sizing['op']} "
+        title=f"Sizing {path_label(vary)}: {metric_label(metric)} {sizing['op']} "
         f"{format_value(metric, float(sizing['bound']))} ({where}), 95% confidence",
     )

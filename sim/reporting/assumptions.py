@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from sim.formatting import format_count, format_duration, format_number, format_si
 from sim.reporting.document import Table
 from sim.scenario.schema import Center, ModelWork, Scenario, WorkloadClass
-from sim.units import format_duration
 
 _COMMENT = re.compile(r"(?:^|\s)#\s?(.*)$")
 
@@ -182,7 +182,9 @@ def _supply(steps: list[tuple[float, int]], center: Center, board_watts: float) 
     if center.cabinets is not None:
         parts.append(f"cabinets: {center.cabinets:,} of {center.kw_per_cabinet:g} kW")
     if len(steps) > 1:
-        plan = "; ".join(f"{count:,} from day {at / 86400:g}" for at, count in steps[1:])
+        plan = "; ".join(
+            f"{count:,} from day {format_number(at / 86400)}" for at, count in steps[1:]
+        )
         parts.append(f"build-out: {steps[0][1]:,} at start; {plan}")
     parts.append(f"servers of {server.accelerators} accelerators, {server.kw:.3g} kW")
     if center.power_cap is not None:
@@ -207,7 +209,7 @@ def _accelerators(scenario: Scenario, source: SourceText) -> Table:
         if name in scenario.accelerators:
             origin, notes = "this scenario", source.notes("accelerators", name)
         else:
-            origin, notes = "built-in catalogue", "DOMAIN.md accelerator table"
+            origin, notes = "built-in catalogue", "sim/scenario/catalogue.py (vendor figures)"
         mtbf = scenario.failures.mtbf.get(name, spec.mtbf)
         rows.append(
             [
@@ -237,7 +239,7 @@ def _network(scenario: Scenario, source: SourceText) -> Table:
         [
             " – ".join(link.between),
             _latency(link.latency),
-            f"{link.bandwidth / 1e9:g} Gbit/s",
+            f"{format_number(link.bandwidth / 1e9)} Gbit/s",
             source.notes("network", index),
         ]
         for index, link in enumerate(scenario.network)
@@ -248,7 +250,7 @@ def _network(scenario: Scenario, source: SourceText) -> Table:
             [
                 "any other pair",
                 _latency(link.latency),
-                f"{link.bandwidth / 1e9:g} Gbit/s",
+                f"{format_number(link.bandwidth / 1e9)} Gbit/s",
                 source.notes("default_link"),
             ]
         )
@@ -257,7 +259,7 @@ def _network(scenario: Scenario, source: SourceText) -> Table:
 
 
 def _latency(seconds: float) -> str:
-    return f"{seconds * 1000:g} ms" if seconds < 1 else format_duration(seconds)
+    return f"{format_number(seconds * 1000)} ms" if seconds < 1 else format_duration(seconds)
 
 
 def _workload(scenario: Scenario, source: SourceText) -> Table:
@@ -268,9 +270,11 @@ def _workload(scenario: Scenario, source: SourceText) -> Table:
                 job.name,
                 ", ".join(f"{c} {100 * w:.0f}%" for c, w in job.origin_weights().items()),
                 _arrival(job),
-                "from the trace" if job.size is None else describe(job.size.model_dump(), False),
+                "from the trace"
+                if job.size is None
+                else describe(job.size.model_dump(), format_count),
                 _run_time(job),
-                f"{job.dataset / 1e12:g} TB" if job.dataset else "–",
+                format_si(job.dataset, "B") if job.dataset else "–",
                 _latency(job.max_latency) if job.max_latency is not None else "–",
                 source.notes("workload", index),
             ]
@@ -295,13 +299,14 @@ def _arrival(job: WorkloadClass) -> str:
         scale = arrival.get("time_scale", 1.0)
         return f"replay of {arrival['path']}" + (f", time × {scale:g}" if scale != 1 else "")
     if kind == "renewal":
-        return "renewal, between arrivals: " + describe(arrival["interarrival"], duration=True)
+        return "renewal, between arrivals: " + describe(arrival["interarrival"], format_duration)
     if arrival.get("rate") is not None:
-        text = f"{arrival['rate'] * 86400:,.4g} per day"
+        text = f"{format_number(arrival['rate'] * 86400)} per day"
     else:
         steps = arrival.get("rates") or []
         text = "steps " + ", ".join(
-            f"{step['rate'] * 86400:,.4g}/d from {format_duration(step['at'])}" for step in steps
+            f"{format_number(step['rate'] * 86400)}/d from {format_duration(step['at'])}"
+            for step in steps
         )
     if kind == "bursty":
         text = f"bursty ({arrival['model']}, gap CV {arrival['cv']:g}), {text}"
@@ -316,27 +321,28 @@ def _arrival(job: WorkloadClass) -> str:
 
 def _run_time(job: WorkloadClass) -> str:
     if job.duration is not None:
-        return describe(job.duration.model_dump(), duration=True)
+        return describe(job.duration.model_dump(), format_duration)
     work = job.work
     if work is None:
         return "from the trace"
     if isinstance(work, ModelWork):
         text = (
             "6 × params × tokens; params "
-            + describe(work.params.model_dump(), False)
+            + describe(work.params.model_dump(), format_count)
             + "; tokens "
-            + describe(work.tokens.model_dump(), False)
+            + describe(work.tokens.model_dump(), format_count)
         )
     else:
-        text = describe(work.model_dump(), False) + " FLOP"
+        text = describe(work.model_dump(), lambda flop: format_si(flop, "FLOP"))
     return f"{text}, at MFU {job.mfu:g} on the pool it runs on"
 
 
-def describe(spec: Mapping[str, Any], duration: bool) -> str:
-    """A distribution in words: ``lognormal, median 12 h, σ 1``."""
+def describe(spec: Mapping[str, Any], show_value: Callable[[float], str]) -> str:
+    """A distribution in words, its values shown by ``show_value``: ``lognormal, median 12 h,
+    σ 1``."""
 
     def show(value: Any) -> str:
-        return format_duration(float(value)) if duration else f"{value:g}"
+        return show_value(float(value))
 
     kind = spec["kind"]
     if kind == "fixed":

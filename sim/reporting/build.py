@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from sim import plots
+from sim.formatting import format_duration, format_number, format_value, format_with_ci
 from sim.report import (
     COLUMNS,
     COMPARED,
+    Column,
     batch_alarm_lines,
+    column,
     format_cell,
-    format_large,
     place_rows,
-    point_label,
     service_columns,
     wait_alarm_lines,
 )
@@ -35,15 +35,13 @@ from sim.reporting.findings import run_findings, sizing_findings, sweep_findings
 from sim.reporting.plan import plan_figures, plan_findings, plan_method, plan_tables
 from sim.results import Results
 from sim.summary import capsim_version
-from sim.units import format_duration
 
-Render = Callable[[float, float], str]
-ENERGY: list[tuple[str, str, Render]] = [
-    ("energy_mwh", "energy [MWh]", format_large),
-    ("power_mw_mean", "mean power [MW]", format_large),
-    ("cost_cny", "electricity cost [CNY]", format_large),
-    ("co2_t", "emissions [t CO₂]", format_large),
-    ("cost_per_pflops_h_cny", "cost per PFLOPS·h [CNY]", format_large),
+ENERGY: list[Column] = [
+    column("energy_mwh", "energy"),
+    column("power_mw_mean", "mean power"),
+    column("cost_cny", "electricity cost"),
+    column("co2_t", "emissions"),
+    column("cost_per_pflops_h_cny", "cost per PFLOPS·h"),
 ]
 SIZING_CAPTION = (
     "Each value tried by the sizing search: the metric's mean and 95% band over replications, "
@@ -54,9 +52,9 @@ PERIOD_CAPTION = (
     "replications; the dashed line is one day. Periods near the horizon understate waits: jobs "
     "still queued there count their wait so far."
 )
-BATCH_COLUMNS: list[tuple[str, str, Render]] = [
+BATCH_COLUMNS: list[Column] = [
     *(c for c in COLUMNS if c[0] in ("utilisation", "jobs_completed", "wait_mean_s", "wait_p95_s")),
-    ("cost_cny", "electricity cost [CNY]", format_large),
+    column("cost_cny", "electricity cost"),
 ]
 
 
@@ -141,6 +139,19 @@ def _run_figures(results: Results) -> list[FigureBlock]:
                 PERIOD_CAPTION,
             )
         )
+    if not _one_bar(summary):
+        blocks += _bar_figures(summary)
+    return blocks
+
+
+def _one_bar(summary: Mapping[str, Any]) -> bool:
+    """One city, one variant: a bar chart would be a single bar (the tables say it all)."""
+    first = next(iter(summary["variants"].values()))
+    return len(summary["variants"]) == 1 and len(first["cities"]) == 1
+
+
+def _bar_figures(summary: Mapping[str, Any]) -> list[FigureBlock]:
+    blocks = []
     blocks.append(
         FigureBlock(
             plots.city_bars(summary),
@@ -168,7 +179,7 @@ def _metric_table(
     name: str,
     first: str,
     rows: list[tuple[str, Mapping[str, Any]]],
-    columns: list[tuple[str, str, Render]],
+    columns: list[Column],
 ) -> Table:
     cells = [[place, *(format_cell(row, key, r) for key, _, r in columns)] for place, row in rows]
     numbers = []
@@ -186,9 +197,7 @@ def _run_tables(summary: Mapping[str, Any]) -> list[Table]:
     ci = _ci_note(summary)
     several = len(summary["variants"]) > 1
 
-    def per_city(
-        variant: str, what: str, name: str, columns: list[tuple[str, str, Render]]
-    ) -> Table:
+    def per_city(variant: str, what: str, name: str, columns: list[Column]) -> Table:
         named = f"variant {variant}: " if several else ""
         places = _places(summary["variants"][variant])
         return _metric_table(
@@ -243,14 +252,17 @@ def _batch_figures(results: Results) -> list[FigureBlock]:
                 FigureBlock(
                     plots.sweep_curve(table, axis, metric),
                     f"sweep-{_slug(axis)}-{metric}",
-                    f"Overall {plots.metric_label(metric)} against {axis}, one line per variant, "
-                    "with the 95% confidence band.",
+                    f"Overall {plots.metric_label(metric)} against {plots.path_label(axis)} "
+                    f"({axis}), one line per variant, with the 95% confidence band.",
                 )
             )
     points = [p for p in summary["points"] if p["variants"]]
     for point in (points[0], points[-1]) if len(points) > 1 else points[:1]:
-        label = point_label(point)
+        label = ", ".join(f"{plots.path_label(k)} = {v}" for k, v in point["params"].items())
+        label = label or "the base scenario"
         shown = {"variants": point["variants"], "replications": summary["replications"]}
+        if _one_bar(shown):
+            continue
         figure = plots.city_bars(shown)
         figure.suptitle(f"Per city at {label}", fontweight="bold")
         blocks.append(
@@ -298,20 +310,13 @@ def _batch_tables(results: Results) -> list[Table]:
     return tables
 
 
-def _with_half(metric: str, mean: float, half: float) -> str:
-    text = plots.format_value(metric, mean)
-    if math.isfinite(half):
-        text += " ± " + plots.format_value(metric, half, scale_of=mean)
-    return text
-
-
 def _sizing_table(sizing: Mapping[str, Any]) -> Table:
     metric = sizing["metric"]
     rows = [
         [
-            f"{e['value']:,}",
-            _with_half(metric, e["mean"], e["ci95"]),
-            plots.format_value(metric, e["bound_used"]),
+            format_number(e["value"]),
+            format_with_ci(metric, e["mean"], e["ci95"]),
+            format_value(metric, e["bound_used"]),
             "meets" if e["meets"] else "fails",
             str(e["replications"]),
         ]
@@ -319,7 +324,7 @@ def _sizing_table(sizing: Mapping[str, Any]) -> Table:
     ]
     label = plots.metric_label(metric)
     columns = [sizing["vary"], f"{label} (mean ± 95% CI)", "bound used", "verdict", "replications"]
-    bound = plots.format_value(metric, float(sizing["bound"]))
+    bound = format_value(metric, float(sizing["bound"]))
     return Table(
         f"Sizing: {label} {sizing['op']} {bound} ({sizing.get('city') or 'overall'})",
         columns,
@@ -393,7 +398,7 @@ def _method(results: Results) -> list[Paragraph | Bullets]:
         points = len(s["points"])
         items.append(
             f"{points} sweep points; {len(s.get('failed') or [])} failed runs"
-            + (f"; the runs took {s['elapsed_s']:.0f} s" if s.get("elapsed_s") else "")
+            + (f"; the runs took {format_duration(s['elapsed_s'])}" if s.get("elapsed_s") else "")
             + "."
         )
     return [Bullets(items)]

@@ -12,7 +12,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sim.plots import format_value as show
+from sim.formatting import format_value as show
+from sim.formatting import format_with_ci
 from sim.plots import metric_label
 
 Row = Mapping[str, Any]
@@ -144,7 +145,7 @@ def _finite_or(value: float) -> float:
 def _with_ci(row: Row, metric: str) -> str:
     value, half = _value(row, metric), _value(row, f"{metric}_ci95")
     if math.isfinite(half) and half > 1e-9 * abs(value):
-        return f"{show(metric, value)} (± {show(metric, half, scale_of=value).lstrip('+')})"
+        return format_with_ci(metric, value, half)
     return show(metric, value)
 
 

@@ -3,12 +3,14 @@ pooling saves, the cost-versus-wait frontier, the plans as tables, and the metho
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from sim import plots
+from sim.formatting import format_number, format_with_ci
 from sim.reporting.document import Block, Bullets, FigureBlock, Paragraph, Table
 
 FRONTIER_CAPTION = (
@@ -21,17 +23,11 @@ FRONTIER_CAPTION = (
 
 
 def _money(value: float, half: float | None = None) -> str:
-    text = plots.format_value("tco_cny", value)
-    if half is not None:
-        text += " ± " + plots.format_value("tco_cny", half, scale_of=value)
-    return text
+    return format_with_ci("tco_cny", value, math.nan if half is None else half)
 
 
 def _slo_text(slo: Mapping[str, Any]) -> str:
-    metric = slo["target"].split()[0]
-    value = plots.format_value(metric, slo["mean"])
-    half = plots.format_value(metric, slo["ci95"], scale_of=slo["mean"])
-    return f"{value} ± {half}"
+    return format_with_ci(slo["target"].split()[0], slo["mean"], slo["ci95"])
 
 
 def plan_findings(plan: Mapping[str, Any]) -> list[Block]:
@@ -118,7 +114,7 @@ def plan_tables(plan: Mapping[str, Any]) -> list[Block]:
                 ["knobs", "TCO", plots.metric_label(plan["frontier_metric"])],
                 [
                     [
-                        ", ".join(f"{_short(k)}={v:g}" for k, v in p["knobs"].items()),
+                        ", ".join(f"{_short(k)}={format_number(v)}" for k, v in p["knobs"].items()),
                         _money(p["tco_cny"]),
                         plots.format_value(plan["frontier_metric"], p["wait"]),
                     ]
@@ -135,7 +131,7 @@ def _knob(chosen: Mapping[str, Any] | None, path: str) -> str:
     if chosen is None:
         return "–"
     value = chosen["knobs"][path]
-    return plots.format_value("at_s", value) if path.endswith(".at") else f"{value:,g}"
+    return plots.format_value("at_s", value) if path.endswith(".at") else format_number(value)
 
 
 def _short(path: str) -> str:
@@ -182,7 +178,7 @@ def _slo_table(variant: str, chosen: Mapping[str, Any]) -> Table:
 def _plans_table(title: str, name: str, knobs: list[str], plans: list[Mapping[str, Any]]) -> Table:
     rows = [
         [
-            *(f"{p['knobs'][k]:,g}" for k in knobs),
+            *(format_number(p["knobs"][k]) for k in knobs),
             _money(p["tco_cny"], p["tco_cny_ci95"]),
             "meets" if p["meets"] else "fails",
         ]
@@ -194,7 +190,8 @@ def _plans_table(title: str, name: str, knobs: list[str], plans: list[Mapping[st
 def plan_method(plan: Mapping[str, Any]) -> list[Block]:
     runs = f"{plan['runs']} runs in the folder ({plan['runs_made']} made by the last session)"
     ranges = "; ".join(
-        f"{k['path']}: {len(k['values'])} values, {k['values'][0]:,g} … {k['values'][-1]:,g}"
+        f"{k['path']}: {len(k['values'])} values, {format_number(k['values'][0])} … "
+        f"{format_number(k['values'][-1])}"
         for k in plan["knobs"]
     )
     settings = [

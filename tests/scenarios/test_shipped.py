@@ -33,8 +33,10 @@ def test_scenario_validates_and_runs_briefly(path):
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
-def test_scenario_cites_its_sources(path):
-    assert "DOMAIN.md" in path.read_text(encoding="utf-8")
+def test_scenario_cites_its_sources_and_no_file_outside_the_package(path):
+    comments = [line for line in path.read_text(encoding="utf-8").splitlines() if "#" in line]
+    assert any("Sources" in line or "Queueing theory" in line for line in comments)
+    assert not [line for line in comments if "../" in line or "DOMAIN.md" in line]
 
 
 def test_growth_scenario_runs_its_three_years_and_reports_the_crossings():

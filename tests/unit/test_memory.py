@@ -50,7 +50,7 @@ def test_the_estimate_grows_with_jobs_bins_periods_and_failures():
 @pytest.mark.parametrize(
     ("old", "new", "why"),
     [
-        ("rate: 12/h", "rate: 16000/h", f"4.8e+07 jobs x {memory.BYTES_PER_JOB} B"),
+        ("rate: 12/h", "rate: 16000/h", f"48 million jobs x {memory.BYTES_PER_JOB} B"),
         ("horizon: 3000h", "horizon: 365d\n  period: 1s", "period values"),
         ("local: fifo}", "local: fifo}\nfailures: {enabled: true, mtbf: {a100: 1s}}", "failures"),
     ],

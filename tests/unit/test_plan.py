@@ -90,7 +90,7 @@ def test_plan_writes_its_answer_and_resumes_without_running_again(tmp_path, caps
     assert main(["report", str(out), "--format", "md"]) == 0
     text = (out / "report" / "report.md").read_text(encoding="utf-8")
     assert "Recommended plans" in text and "Frontier (base)" in text
-    assert "p95 wait \\<= 60 min" in text and "Bonferroni" in text  # Markdown escapes <
+    assert "p95 wait \\<= 1 h" in text and "Bonferroni" in text  # Markdown escapes <
     assert (out / "report" / "figures" / "plan-frontier.png").stat().st_size > 0
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import warnings
 
 import pandas as pd
+import pytest
 
 from sim import plots
 
@@ -39,3 +41,29 @@ def test_sweep_values_are_never_parsed_as_math_text():
         }
     )
     assert render(plots.sweep_curve(table, "scheduling.local", "wait_p95_s"))
+
+
+def test_chinese_names_render_with_an_installed_cjk_font():
+    if plots.style.cjk_font() is None:
+        pytest.skip("no CJK font installed (README: fonts-noto-cjk)")
+    row = {"utilisation": 0.5, "wait_p95_s": 100.0}
+    summary = {"variants": {"v": {"cities": {"深圳": row, "贵安": row}, "overall": row}}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns of every glyph it lacks
+        assert render(plots.city_bars(summary))
+
+
+def test_a_fraction_band_stops_at_100_percent():
+    table = pd.DataFrame(
+        {
+            "cities.a.centers.c.count": [4, 8],
+            "variant": "v",
+            "level": "overall",
+            "city": "",
+            "utilisation": [0.97, 0.6],
+            "utilisation_ci95": [0.16, 0.02],
+        }
+    )
+    figure = plots.sweep_curve(table, "cities.a.centers.c.count", "utilisation")
+    band = figure.axes[0].collections[0]
+    assert max(y for path in band.get_paths() for _, y in path.vertices) <= 100.0

@@ -2,7 +2,8 @@ import math
 
 import pytest
 
-from sim.units import format_duration, parse_duration, parse_growth, parse_rate
+from sim.formatting import format_duration
+from sim.units import parse_duration, parse_growth, parse_rate
 
 
 @pytest.mark.parametrize(

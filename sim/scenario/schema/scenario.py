@@ -8,13 +8,13 @@ from typing import Annotated, Any
 
 from pydantic import Field, PositiveInt, PrivateAttr, model_validator
 
+from sim.formatting import format_duration
 from sim.scenario.catalogue import BUILTIN_ACCELERATORS
 from sim.scenario.schema.base import BitsPerSecond, Name, Seconds, Section
 from sim.scenario.schema.costs import Costs
 from sim.scenario.schema.demand import InferenceLoad, WorkloadClass
 from sim.scenario.schema.plan import Plan
 from sim.scenario.schema.supply import Accelerator, City
-from sim.units import format_duration
 
 
 class RunSettings(Section):

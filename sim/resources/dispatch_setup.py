@@ -21,6 +21,7 @@ def city_links(
     link); a transfer that ends calls ``deliver`` with its job."""
     cities = list(scenario.cities)
     routes = scenario.routes()
+    distinct: dict[tuple[float, float], tuple[float, float]] = {}  # one per kind, for C² pairs
 
     def route_from(origin: str) -> Callable[[int], tuple[float, float] | None]:
         def route(destination: int) -> tuple[float, float] | None:
@@ -28,7 +29,8 @@ def city_links(
             if found is None or cities[destination] == origin:
                 return None
             latency, bits_per_second = found
-            return latency, bits_per_second / 8.0
+            link = (latency, bits_per_second / 8.0)
+            return distinct.setdefault(link, link)
 
         return route
 

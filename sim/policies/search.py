@@ -113,13 +113,16 @@ class CandidateSearch:
         return found[1], found[2]
 
     def _group(self, origin: int, allowed: Sequence[int]) -> tuple[list[_Group], float]:
-        route = self.links[origin].route
+        route, city_of, peak_flops = self.links[origin].route, self.city, self.peak_flops
+        local = (0.0, math.inf)
         members: dict[tuple[float, float], list[tuple[int, int, int]]] = {}
         for position, center in enumerate(allowed):
-            city = self.city[center]
-            found = route(city)
-            link = (0.0, math.inf) if found is None else found
-            members.setdefault(link, []).append((position, center, city))
+            city = city_of[center]
+            link = route(city) or local
+            found = members.get(link)
+            if found is None:
+                found = members[link] = []
+            found.append((position, center, city))
         # Nearest first; among equal latencies, the widest link (the lowest bound) first.
         order = sorted(members, key=lambda link: (link[0], -link[1]))
         groups = [
@@ -127,7 +130,7 @@ class CandidateSearch:
                 latency=link[0],
                 bandwidth=link[1],
                 members=tuple(members[link]),
-                fastest=max(self.peak_flops[center] for _, center, _ in members[link]),
+                fastest=max(peak_flops[center] for _, center, _ in members[link]),
             )
             for link in order
         ]

@@ -98,21 +98,29 @@ def dispatch_context(
         )
         for c in centers
     ]
-    cities = list(scenario.cities)
+    by_city: list[list[CenterSpec]] = [[] for _ in scenario.cities]
+    for center in centers:
+        by_city[center.city_index].append(center)
 
     @cache
-    def allowed(job_class: int, origin_index: int) -> list[int]:
+    def allowed(job_class: int, origin: int) -> list[int]:
         # Made when a job of the class first comes from the origin: a network of C cities has
         # C lists of C centers per class, and siloed dispatch with a center per city needs none.
-        workload, origin = scenario.workload[job_class], cities[origin_index]
-        kinds = workload.accelerators
-        reachable = set(scenario.reachable_cities(origin, workload.max_latency))
-        # Centers of the origin city first, so ties keep a job at home.
-        ordered = sorted(centers, key=lambda c: c.city != origin)
+        workload = scenario.workload[job_class]
+        kinds, budget, route = workload.accelerators, workload.max_latency, links[origin].route
+        # The origin city first, so ties keep a job at home; then the others in file order.
+        reachable = [origin] + [
+            city
+            for city in range(len(by_city))
+            if city != origin
+            and (found := route(city)) is not None
+            and (budget is None or found[0] <= budget)
+        ]
         return [
             c.index
-            for c in ordered
-            if c.city in reachable and (kinds is None or c.accelerator in kinds)
+            for city in reachable
+            for c in by_city[city]
+            if kinds is None or c.accelerator in kinds
         ]
 
     def local(job_class: int, origin_index: int) -> list[int]:

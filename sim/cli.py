@@ -1,26 +1,31 @@
 """The ``capsim`` command: parses arguments, calls the library, prints.
 
 Exit status: 0 success, 1 an output could not be written, 2 bad input (a scenario problem or
-bad arguments).
+bad arguments) or an output folder in use by another command or holding another kind of output
+(:mod:`sim.output`).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
 import sys
 import time
 from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
+from sim import memory
 from sim.batch import cli as batch_cli
+from sim.batch import plan_cli
 from sim.engine import RunResult
-from sim.metrics import jobs_table, timeseries_table
-from sim.output import ParquetAppender, copy_scenario, write_json
+from sim.metrics import jobs_table_chunks, timeseries_table
+from sim.output import SCENARIO_COPY, OutputError, ParquetAppender, optional_folder
 from sim.report import comparison_table, summary_table, variants_table, wait_alarm_lines
-from sim.scenario import ScenarioError, load_scenario
+from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.scenario.docs import schema_json, schema_markdown
 from sim.scenario.schema import TraceColumns
 from sim.summary import capsim_version, run_replications
@@ -44,6 +49,7 @@ def default_scenario() -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _tolerant_output()
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -51,9 +57,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as error:
         print(error, file=sys.stderr)
         return EXIT_INPUT
+    except OutputError as error:
+        print(f"capsim {args.command}: {error}", file=sys.stderr)
+        return error.status
     except KeyboardInterrupt:
         print("interrupted; files already finished are kept", file=sys.stderr)
         return 130
+
+
+def _tolerant_output() -> None:
+    """Print what the terminal cannot show as escapes (``\\u00b1``) instead of failing: with
+    ``PYTHONIOENCODING=ascii`` or a C locale, a table with "±" or a city named 深圳 must not
+    crash a command after its work is done."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -113,6 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--origin", default="origin-city", help="the class's origin city")
     fit.set_defaults(handler=_fit)
     batch_cli.register(commands)
+    plan_cli.register(commands)
 
     report = commands.add_parser(
         "report", help="write the planning report of a run, batch or size output folder"
@@ -154,38 +173,64 @@ def _non_negative(text: str) -> int:
 def _run(args: argparse.Namespace) -> int:
     path = args.scenario or default_scenario()
     scenario = load_scenario(path)
-    if args.out is not None and args.out.exists() and not args.out.is_dir():
-        print(f"capsim: --out {args.out} exists and is not a folder", file=sys.stderr)
-        return EXIT_INPUT
-    replications = args.replications or scenario.run.replications
-    writers: list[ParquetAppender] = []
-    on_result = None
-    if args.out is not None:
-        jobs = ParquetAppender(args.out / "jobs.parquet")
-        series = ParquetAppender(args.out / "timeseries.parquet")
-        writers = [jobs, series]
-
-        def on_result(variant: str, result: RunResult) -> None:
-            jobs.append(jobs_table(result).assign(variant=variant))
-            series.append(timeseries_table(result).assign(variant=variant))
-
-    progress = None if args.quiet else _Progress(replications)
+    memory.require(
+        memory.estimate_run(scenario, args.replications or scenario.run.replications), str(path)
+    )
     try:
-        summary = run_replications(
-            scenario,
-            seed=args.seed,
-            replications=args.replications,
-            on_result=on_result,
-            progress=progress,
-        )
-    except BaseException:
-        for writer in writers:
-            writer.abort()
-        raise
-    if progress is not None:
-        progress.done()
-    summary["scenario_file"] = str(path)
-    summary["scenario_sha256"] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        summary = _run_into(args, path, scenario)
+    except OSError as error:  # a write that failed midway: a full disk, a folder removed
+        if args.out is None:
+            raise
+        print(f"capsim run: cannot write to {args.out}: {error}", file=sys.stderr)
+        return EXIT_OUTPUT
+    return _print_run(args, summary)
+
+
+def _run_into(args: argparse.Namespace, path: Path, scenario: Scenario) -> dict[str, Any]:
+    """Run the scenario; with ``--out``, the folder is held (locked, checked writable) before
+    the first run and its files published together after the last."""
+    replications = args.replications or scenario.run.replications
+    with optional_folder(args.out, "run") as folder:
+        writers: list[ParquetAppender] = []
+        on_result = None
+        if folder is not None:
+            series = ParquetAppender(folder.stage("timeseries.parquet"))
+            jobs = ParquetAppender(folder.stage("jobs.parquet")) if scenario.run.job_table else None
+            writers = [series] if jobs is None else [series, jobs]
+
+            def on_result(variant: str, result: RunResult) -> None:
+                series.append(timeseries_table(result).assign(variant=variant))
+                if jobs is not None:
+                    for chunk in jobs_table_chunks(result):
+                        jobs.append(chunk.assign(variant=variant))
+
+        progress = None if args.quiet else _Progress(replications)
+        try:
+            summary = run_replications(
+                scenario,
+                seed=args.seed,
+                replications=args.replications,
+                on_result=on_result,
+                progress=progress,
+            )
+        finally:
+            for writer in writers:
+                writer.close()
+        if progress is not None:
+            progress.done()
+        summary["scenario_file"] = str(path)
+        summary["scenario_sha256"] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        if folder is not None:
+            # Files first: a table that cannot be printed must not cost the results.
+            folder.stage_json("summary.json", summary)
+            folder.stage_bytes(SCENARIO_COPY, Path(path).read_bytes())
+            if not scenario.run.job_table:  # an earlier run's table would not be this run's
+                (folder.root / "jobs.parquet").unlink(missing_ok=True)
+            folder.publish()
+    return summary
+
+
+def _print_run(args: argparse.Namespace, summary: dict[str, Any]) -> int:
     if len(summary["variants"]) > 1:
         print(variants_table(summary))
     else:
@@ -195,15 +240,8 @@ def _run(args: argparse.Namespace) -> int:
     for line in wait_alarm_lines(summary):
         print(line)
     if args.out is not None:
-        try:
-            for writer in writers:
-                writer.close()
-            write_json(args.out / "summary.json", summary)
-            copy_scenario(path, args.out)
-        except OSError as error:
-            print(f"capsim: cannot write to {args.out}: {error}", file=sys.stderr)
-            return EXIT_OUTPUT
-        print(f"wrote {args.out}/summary.json, jobs.parquet, timeseries.parquet, scenario.yaml")
+        jobs = "jobs.parquet, " if (args.out / "jobs.parquet").exists() else ""
+        print(f"wrote {args.out}/summary.json, {jobs}timeseries.parquet, scenario.yaml")
     return 0
 
 

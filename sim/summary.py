@@ -66,6 +66,7 @@ def run_replications(
                 periods[name].append(period_metrics(result, variant.run.period))
             if on_result is not None:
                 on_result(name, result)
+            del result  # before the next run: two runs' records at once would double the peak
     document = summary_document(scenario, seed, runs)
     if periods:
         document["periods"] = {name: summarise_periods(runs) for name, runs in periods.items()}

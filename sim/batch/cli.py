@@ -2,25 +2,29 @@
 
 Exit status as for ``capsim run``: 0 success; 1 some runs failed, no value met the sizing
 target, or an output could not be written; 2 bad input (scenario, sweep, options, an
-unreachable scheduler, a folder that holds another batch).
+unreachable scheduler, a folder that holds another batch or another kind of output, or that
+another command is writing).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from sim import memory
 from sim.batch.executors import Executor, make_executor
 from sim.batch.grid import build_grid
 from sim.batch.runner import BatchError, run_batch
 from sim.batch.sizing import Evaluation, SizingError, Target, size_capacity
-from sim.output import atomic_path, copy_scenario, write_json
+from sim.output import SCENARIO_COPY, optional_folder
 from sim.report import batch_alarm_lines
+from sim.scenario import Scenario, load_scenario
 
 EXIT_FAILED, EXIT_INPUT = 1, 2
 SHOWN = ["utilisation", "jobs_completed", "wait_mean_s", "wait_p95_s"]
@@ -114,10 +118,31 @@ def _executor(args: argparse.Namespace) -> Executor | None:
         return None
 
 
+def _fit_workers(args: argparse.Namespace, scenarios: list[Scenario], file: str) -> bool:
+    """Check the command fits in memory and choose how many local workers it may use: at most
+    the cores and what fits beside one run each (``--workers`` above that is refused)."""
+    local = not (args.serial or args.scheduler)
+    estimate = memory.estimate_batch(scenarios, args.replications, 0)
+    if local:
+        limit = memory.max_workers(estimate)
+        if args.workers is not None and args.workers > limit:
+            print(
+                f"capsim: --workers {args.workers} is more than this machine can run at once: "
+                f"at most {limit} ({os.cpu_count()} cores; one run needs about "
+                f"{memory.gigabytes(estimate.run_peak + memory.BYTES_PER_PROCESS)} with its "
+                f"process, {memory.gigabytes(memory.available() or 0)} available)",
+                file=sys.stderr,
+            )
+            return False
+        args.workers = args.workers or limit
+        estimate = memory.estimate_batch(scenarios, args.replications, args.workers)
+    memory.require(estimate, file)
+    return True
+
+
 def _batch(args: argparse.Namespace) -> int:
     base, axes, points = build_grid(args.scenario, args.sweep)
-    if args.out.exists() and not args.out.is_dir():
-        print(f"capsim: --out {args.out} exists and is not a folder", file=sys.stderr)
+    if not _fit_workers(args, [point.scenario for point in points], str(args.scenario)):
         return EXIT_INPUT
     executor = _executor(args)
     if executor is None:
@@ -186,13 +211,15 @@ def _size(args: argparse.Namespace) -> int:
     if args.replications < 2:
         print("capsim: size needs --replications >= 2 for a confidence bound", file=sys.stderr)
         return EXIT_INPUT
+    if not _fit_workers(args, [load_scenario(args.scenario)], str(args.scenario)):
+        return EXIT_INPUT
     executor = _executor(args)
     if executor is None:
         return EXIT_INPUT
     low, high = args.range if args.range else (None, None)
     report = None if args.quiet else _print_evaluation
     try:
-        with executor:
+        with optional_folder(args.out, "size") as folder, executor:
             sizing = size_capacity(
                 args.scenario,
                 args.vary,
@@ -207,8 +234,16 @@ def _size(args: argparse.Namespace) -> int:
                 step=args.step,
                 on_evaluation=report,
             )
+            if folder is not None:
+                folder.stage_json("sizing.json", sizing.document())
+                folder.stage_bytes(SCENARIO_COPY, Path(args.scenario).read_bytes())
+                sizing.table().to_parquet(folder.stage("sizing.parquet"), index=False)
+                folder.publish()
     except SizingError as error:
         print(f"capsim: a run failed, no answer: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as error:
+        print(f"capsim: cannot write to {args.out}: {error}", file=sys.stderr)
         return EXIT_FAILED
     runs = sum(e.replications for e in sizing.evaluations)
     where = f" in {args.city}" if args.city else " overall"
@@ -220,14 +255,6 @@ def _size(args: argparse.Namespace) -> int:
             f"with 95% confidence ({len(sizing.evaluations)} values, {runs} runs)"
         )
     if args.out is not None:
-        try:
-            write_json(args.out / "sizing.json", sizing.document())
-            copy_scenario(args.scenario, args.out)
-            with atomic_path(args.out / "sizing.parquet") as temporary:
-                sizing.table().to_parquet(temporary, index=False)
-        except OSError as error:
-            print(f"capsim: cannot write to {args.out}: {error}", file=sys.stderr)
-            return EXIT_FAILED
         print(f"wrote {args.out}/sizing.json, sizing.parquet, scenario.yaml")
     return 0 if sizing.answer is not None else EXIT_FAILED
 

@@ -11,7 +11,7 @@ from sim.policies import CenterView, DispatchContext, JobTable, LocalScheduler
 from sim.resources import CenterSpec
 from sim.resources.transfers import Schedule, SharedLink
 from sim.scenario.schema import Scenario
-from sim.workload import Demand
+from sim.workload import Demand, item_view
 
 
 def city_links(
@@ -81,7 +81,7 @@ def dispatch_context(
     schedulers: list[LocalScheduler],
     jobs: JobTable,
     links: list[LinkRow],
-    work: list[float] | None,
+    work: Sequence[float] | None,
 ) -> DispatchContext:
     """What the run's dispatcher may look at: each center's real state (its scheduler), its
     speed, energy and price, the links, and per job the centers it may go to."""
@@ -129,14 +129,14 @@ def dispatch_context(
         ]
 
     capacity = [c.max_count for c in centers]
-    job_class, origin = demand.job_class.tolist(), demand.origin.tolist()
-    size = demand.size.tolist()
+    job_class, origin = item_view(demand.job_class), item_view(demand.origin)
+    size = item_view(demand.size)
     return DispatchContext(
         centers=views,
         schedulers=schedulers,
         jobs=jobs,
         origin=origin,
-        dataset=demand.dataset.tolist(),
+        dataset=item_view(demand.dataset),
         work=work,
         candidates=_Candidates(allowed, job_class, origin, size, capacity),
         local_candidates=_Candidates(local, job_class, origin, size, capacity),
@@ -152,7 +152,10 @@ class _Allowed(Sequence[list[int]]):
     accelerator type it accepts), whatever their size; one list per (class, origin)."""
 
     def __init__(
-        self, allowed: Callable[[int, int], list[int]], job_class: list[int], origin: list[int]
+        self,
+        allowed: Callable[[int, int], list[int]],
+        job_class: Sequence[int],
+        origin: Sequence[int],
     ):
         self.allowed = allowed
         """The centers allowed for a (class, origin city index)."""
@@ -172,9 +175,9 @@ class _Candidates(_Allowed):
     def __init__(
         self,
         allowed: Callable[[int, int], list[int]],
-        job_class: list[int],
-        origin: list[int],
-        size: list[int],
+        job_class: Sequence[int],
+        origin: Sequence[int],
+        size: Sequence[int],
         capacity: list[int],
     ):
         super().__init__(allowed, job_class, origin)

@@ -25,6 +25,8 @@ from sim.scenario.schema.arrivals import (
     TraceColumns,
 )
 from sim.scenario.schema.base import (
+    MAX_COUNT,
+    MAX_SECONDS,
     NAME_PATTERN,
     Amount,
     BitsPerSecond,
@@ -36,7 +38,9 @@ from sim.scenario.schema.base import (
     Seconds,
     Section,
     Watts,
+    check_name,
 )
+from sim.scenario.schema.costs import Costs
 from sim.scenario.schema.demand import Checkpoint, InferenceLoad, WorkloadClass
 from sim.scenario.schema.distributions import (
     AmountDistribution,
@@ -64,6 +68,7 @@ from sim.scenario.schema.distributions import (
     V,
     Work,
 )
+from sim.scenario.schema.plan import Constraint, Knob, Objective, Plan
 from sim.scenario.schema.scenario import (
     DefaultLink,
     DispatchOptions,
@@ -86,6 +91,8 @@ from sim.scenario.schema.supply import (
 )
 
 __all__ = [
+    "MAX_COUNT",
+    "MAX_SECONDS",
     "NAME_PATTERN",
     "PHASES_DESCRIPTION",
     "SINGLE_TYPE_KEYS",
@@ -104,6 +111,8 @@ __all__ = [
     "ChoiceDuration",
     "ChoiceSize",
     "City",
+    "Constraint",
+    "Costs",
     "DefaultLink",
     "DispatchOptions",
     "DurationDistribution",
@@ -118,15 +127,18 @@ __all__ = [
     "FixedSize",
     "Growth",
     "InferenceLoad",
+    "Knob",
     "Link",
     "LognormalAmount",
     "LognormalDuration",
     "ModelWork",
     "Multipliers",
     "Name",
+    "Objective",
     "Origin",
     "PerSecond",
     "Phase",
+    "Plan",
     "PoissonArrival",
     "Pool",
     "RateModel",
@@ -150,4 +162,5 @@ __all__ = [
     "Watts",
     "Work",
     "WorkloadClass",
+    "check_name",
 ]

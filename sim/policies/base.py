@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import numpy as np
 
+from sim.policies.search import CandidateSearch
+
 if TYPE_CHECKING:
     from sim.policies.placement import Placement
 
@@ -276,7 +278,28 @@ class CenterView:
 class Link(Protocol):
     """What a dispatcher asks of the link a job's data would cross."""
 
-    def expected_duration(self, size: float) -> float: ...
+    latency: float
+    """Round-trip latency [s]."""
+    bandwidth: float
+    """Bandwidth [bytes/s]."""
+
+    def expected_duration(self, size: float) -> float:
+        """Time a new transfer of ``size`` bytes would take at the current sharing [s]:
+        ``size × (transfers in progress + 1) / bandwidth + latency``."""
+        ...
+
+
+class Links(Protocol):
+    """The links from one city, by destination city index."""
+
+    def __getitem__(self, city: int) -> Link | None:
+        """The link to ``city``; None within the city or when not connected."""
+        ...
+
+    def route(self, city: int) -> tuple[float, float] | None:
+        """(latency [s], bandwidth [bytes/s]) of the link to ``city`` without making it;
+        None within the city or when not connected."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -298,8 +321,11 @@ class DispatchContext:
     class accepts, big enough), those of its origin city first."""
     local_candidates: Sequence[Sequence[int]]
     """Per job, its candidates in its origin city."""
-    links: Sequence[Sequence[Link | None]]
-    """The link from one city to another, by city index (None within a city)."""
+    allowed: Sequence[Sequence[int]]
+    """Per job, the centers of its class and origin whatever their size: its candidates and
+    those too small for it, in the same order (one list per class and origin)."""
+    links: Sequence[Links]
+    """The link from one city to another, by city index (None within a city or unconnected)."""
     start_within: float
     """Bound on the expected start for `cheapest` and `greenest` [s]."""
     spill_after: float
@@ -333,6 +359,7 @@ class Dispatcher:
         """Σ accelerators × run time of the jobs queued at each center [accelerator·s]."""
         self.running_end = [0.0] * len(context.centers)
         """Σ accelerators × end time of the jobs running at each center [accelerator·s]."""
+        self.search = CandidateSearch(self)
 
     def static_choice(self, origins: np.ndarray, sizes: np.ndarray) -> np.ndarray | None:
         """Every job's center up front, for dispatchers whose choice ignores the state.
@@ -345,49 +372,41 @@ class Dispatcher:
         """The index of the center that ``job``, arriving at ``now`` [s], joins."""
         raise NotImplementedError
 
-    def expected_start(self, center: int, size: int, now: float) -> float:
-        """When a job of ``size`` accelerators joining ``center`` now is expected to start [s].
+    def expected_start(self, center: int, size: int, ready: float) -> float:
+        """When a job of ``size`` accelerators joining ``center`` at ``ready`` [s] (now, or once
+        its data has moved there) is expected to start [s].
 
-        Now, if it fits and nobody queues; otherwise after the center has worked off the
-        remaining work of its running jobs and the work queued ahead (a fluid estimate from
-        the center's real state).
+        At ``ready`` if it fits now and nobody queues; otherwise after the center has worked
+        off, from ``ready``, the remaining work of its running jobs and the work queued ahead
+        (a fluid estimate from the center's real state now: Σ size × planned end of the running
+        jobs − busy × ``ready``, plus Σ size × run time of the queued ones, over the capacity).
+        Never before ``ready``; inf while the center has no capacity left to training.
         """
         scheduler = self.schedulers[center]
         if size <= scheduler.free and not len(scheduler.queue):
-            return now
+            return ready
         capacity = scheduler.capacity
         if capacity <= 0:
             return math.inf
         busy = capacity - scheduler.free
-        backlog = self.running_end[center] - busy * now + self.queued_work[center]
-        return now + max(backlog, 0.0) / capacity
+        backlog = self.running_end[center] - busy * ready + self.queued_work[center]
+        return ready + max(backlog, 0.0) / capacity
 
     def expected_starts(self, job: int, now: float, among: Sequence[int]) -> list[float]:
         """For each center of ``among``: when ``job`` would start there if sent now [s]: once
         its data has moved (at the link's current sharing), then :meth:`expected_start`.
 
-        The two are inlined: dispatch runs this for every candidate of every arriving job.
+        Dispatchers choose with :meth:`earliest_start` and :meth:`earliest_finish`, which give
+        what the minimum of this list gives without computing all of it.
         """
-        context, schedulers = self.context, self.schedulers
+        context = self.context
         size, data = context.jobs.size[job], context.dataset[job]
         links = context.links[context.origin[job]]
-        running_end, queued_work, centers = self.running_end, self.queued_work, self.centers
         starts = []
         for center in among:
-            link = links[centers[center].city]
+            link = links[self.centers[center].city]
             ready = now if link is None else now + link.expected_duration(data)
-            scheduler = schedulers[center]
-            free = scheduler.free
-            if size <= free and not len(scheduler.queue):
-                starts.append(ready)
-                continue
-            capacity = scheduler.capacity
-            if capacity <= 0:  # inference holds all of it for now
-                starts.append(math.inf)
-                continue
-            busy = capacity - free
-            backlog = running_end[center] - busy * ready + queued_work[center]
-            starts.append(ready + max(backlog, 0.0) / capacity)
+            starts.append(self.expected_start(center, size, ready))
         return starts
 
     def run_time(self, job: int, center: int) -> float:
@@ -398,19 +417,17 @@ class Dispatcher:
             return work[job] / self.centers[center].peak_flops
         return self.context.jobs.duration[job]
 
-    def earliest_finish(self, job: int, now: float, among: Sequence[int]) -> int:
-        """The center among ``among`` where ``job`` is expected to end first (the first such
-        center on ties): the earliest start, plus the run time there when that depends on
-        the center (work given in FLOP).
-        """
-        starts = self.expected_starts(job, now, among)
-        work = self.context.work
-        if work is not None and work[job] == work[job]:
-            starts = [
-                start + work[job] / self.centers[center].peak_flops
-                for start, center in zip(starts, among, strict=True)
-            ]
-        return among[starts.index(min(starts))]
+    def earliest_start(self, job: int, now: float) -> int:
+        """The candidate where ``job`` is expected to start first (the first listed on ties):
+        what the minimum of :meth:`expected_starts` gives, found without computing all of it
+        (see :mod:`sim.policies.search`)."""
+        return self.search.earliest(job, now, finish=False)
+
+    def earliest_finish(self, job: int, now: float) -> int:
+        """The candidate where ``job`` is expected to end first (the first listed on ties):
+        the earliest start, plus the run time there when that depends on the center (work
+        given in FLOP)."""
+        return self.search.earliest(job, now, finish=True)
 
 
 def dispatcher(name: str) -> type[Dispatcher]:

@@ -13,4 +13,4 @@ class OnDemand(Dispatcher):
     tracks_backlog = True
 
     def choose(self, job: int, now: float) -> int:
-        return self.earliest_finish(job, now, self.context.candidates[job])
+        return self.earliest_finish(job, now)

@@ -19,4 +19,4 @@ class Spillover(Siloed):
             start = self.expected_start(local, self.context.jobs.size[job], now)
             if start - now <= self.context.spill_after:
                 return local
-        return self.earliest_finish(job, now, self.context.candidates[job])
+        return self.earliest_finish(job, now)

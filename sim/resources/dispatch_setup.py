@@ -5,6 +5,7 @@ class accepts, large enough to hold it)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cache
 
 from sim.policies import CenterView, DispatchContext, JobTable, LocalScheduler
 from sim.resources import CenterSpec
@@ -15,22 +16,62 @@ from sim.workload import Demand, item_view
 
 def city_links(
     scenario: Scenario, schedule: Schedule, deliver: Callable[[int], None]
-) -> list[list[SharedLink | None]]:
-    """The shared links between every ordered pair of cities (None: same city or no link);
-    a transfer that ends calls ``deliver`` with its job."""
+) -> list[LinkRow]:
+    """The shared links from every city to every other, by city index (None: same city or no
+    link); a transfer that ends calls ``deliver`` with its job."""
     cities = list(scenario.cities)
-    links: list[list[SharedLink | None]] = []
-    for origin in cities:
-        row: list[SharedLink | None] = []
-        for destination in cities:
-            route = scenario.route(origin, destination)
-            if origin == destination or route is None:
-                row.append(None)
-            else:
-                latency, bits_per_second = route
-                row.append(SharedLink(bits_per_second / 8.0, latency, schedule, deliver))
-        links.append(row)
-    return links
+    routes = scenario.routes()
+    distinct: dict[tuple[float, float], tuple[float, float]] = {}  # one per kind, for C² pairs
+
+    def route_from(origin: str) -> Callable[[int], tuple[float, float] | None]:
+        def route(destination: int) -> tuple[float, float] | None:
+            found = routes(origin, cities[destination])
+            if found is None or cities[destination] == origin:
+                return None
+            latency, bits_per_second = found
+            link = (latency, bits_per_second / 8.0)
+            return distinct.setdefault(link, link)
+
+        return route
+
+    def make(latency: float, bandwidth_bytes: float) -> SharedLink:
+        return SharedLink(bandwidth_bytes, latency, schedule, deliver)
+
+    return [LinkRow(route_from(origin), make, len(cities)) for origin in cities]
+
+
+class LinkRow(dict[int, SharedLink | None]):
+    """The links from one city by destination city index, each made when first asked for.
+
+    A network of C cities has C² directed links, but a run sends data over few of them (and
+    siloed dispatch over none): making them all up front cost seconds and hundreds of MB at
+    1,000 cities. A link made late is the same as one made at the start that was never used.
+    """
+
+    def __init__(
+        self,
+        route: Callable[[int], tuple[float, float] | None],
+        make: Callable[[float, float], SharedLink],
+        cities: int,
+    ):
+        super().__init__()
+        self.find_route = route
+        self.make = make
+        self.cities = cities
+        self.routes: list[tuple[float, float] | None] | None = None
+        """:meth:`route` to every city, listed on first use."""
+
+    def route(self, destination: int) -> tuple[float, float] | None:
+        """(round-trip latency [s], bandwidth [bytes/s]) of the link to a destination city,
+        without making it; None within the city or when not connected."""
+        if self.routes is None:
+            self.routes = [self.find_route(city) for city in range(self.cities)]
+        return self.routes[destination]
+
+    def __missing__(self, destination: int) -> SharedLink | None:
+        found = self.find_route(destination)
+        link = self[destination] = None if found is None else self.make(*found)
+        return link
 
 
 def dispatch_context(
@@ -39,7 +80,7 @@ def dispatch_context(
     demand: Demand,
     schedulers: list[LocalScheduler],
     jobs: JobTable,
-    links: list[list[SharedLink | None]],
+    links: list[LinkRow],
     work: Sequence[float] | None,
 ) -> DispatchContext:
     """What the run's dispatcher may look at: each center's real state (its scheduler), its
@@ -57,59 +98,97 @@ def dispatch_context(
         )
         for c in centers
     ]
-    cities = list(scenario.cities)
-    allowed: dict[tuple[int, int], list[int]] = {}
-    local: dict[tuple[int, int], list[int]] = {}
-    for index, workload in enumerate(scenario.workload):
-        kinds = workload.accelerators
-        for origin in workload.possible_origins():
-            reachable = set(scenario.reachable_cities(origin, workload.max_latency))
-            # Centers of the origin city first, so ties keep a job at home.
-            ordered = sorted(centers, key=lambda c: c.city != origin)
-            key = (index, cities.index(origin))
-            allowed[key] = [
-                c.index
-                for c in ordered
-                if c.city in reachable and (kinds is None or c.accelerator in kinds)
-            ]
-            local[key] = [c for c in allowed[key] if centers[c].city == origin]
+    by_city: list[list[CenterSpec]] = [[] for _ in scenario.cities]
+    for center in centers:
+        by_city[center.city_index].append(center)
+
+    @cache
+    def allowed(job_class: int, origin: int) -> list[int]:
+        # Made when a job of the class first comes from the origin: a network of C cities has
+        # C lists of C centers per class, and siloed dispatch with a center per city needs none.
+        workload = scenario.workload[job_class]
+        kinds, budget, route = workload.accelerators, workload.max_latency, links[origin].route
+        # The origin city first, so ties keep a job at home; then the others in file order.
+        reachable = [origin] + [
+            city
+            for city in range(len(by_city))
+            if city != origin
+            and (found := route(city)) is not None
+            and (budget is None or found[0] <= budget)
+        ]
+        return [
+            c.index
+            for city in reachable
+            for c in by_city[city]
+            if kinds is None or c.accelerator in kinds
+        ]
+
+    def local(job_class: int, origin_index: int) -> list[int]:
+        return [
+            c for c in allowed(job_class, origin_index) if centers[c].city_index == origin_index
+        ]
+
     capacity = [c.max_count for c in centers]
+    job_class, origin = item_view(demand.job_class), item_view(demand.origin)
+    size = item_view(demand.size)
     return DispatchContext(
         centers=views,
         schedulers=schedulers,
         jobs=jobs,
-        origin=item_view(demand.origin),
+        origin=origin,
         dataset=item_view(demand.dataset),
         work=work,
-        candidates=_Candidates(allowed, demand, capacity),
-        local_candidates=_Candidates(local, demand, capacity),
+        candidates=_Candidates(allowed, job_class, origin, size, capacity),
+        local_candidates=_Candidates(local, job_class, origin, size, capacity),
+        allowed=_Allowed(allowed, job_class, origin),
         links=links,
         start_within=scenario.dispatch_options.start_within,
         spill_after=scenario.dispatch_options.spill_after,
     )
 
 
-class _Candidates(Sequence[list[int]]):
-    """Per job, the centers it may run at: allowed for its class and origin (reachable, of an
-    accelerator type it accepts), big enough."""
+class _Allowed(Sequence[list[int]]):
+    """Per job, the centers allowed for its class and origin city (reachable, of an
+    accelerator type it accepts), whatever their size; one list per (class, origin)."""
 
     def __init__(
-        self, allowed: dict[tuple[int, int], list[int]], demand: Demand, capacity: list[int]
+        self,
+        allowed: Callable[[int, int], list[int]],
+        job_class: Sequence[int],
+        origin: Sequence[int],
     ):
         self.allowed = allowed
-        self.job_class = item_view(demand.job_class)
-        self.origin = item_view(demand.origin)
-        self.size = item_view(demand.size)
-        self.capacity = capacity
-        self.cache: dict[tuple[int, int, int], list[int]] = {}
+        """The centers allowed for a (class, origin city index)."""
+        self.job_class = job_class
+        self.origin = origin
 
     def __len__(self) -> int:
-        return len(self.size)
+        return len(self.origin)
+
+    def __getitem__(self, job: int) -> list[int]:  # type: ignore[override]
+        return self.allowed(self.job_class[job], self.origin[job])
+
+
+class _Candidates(_Allowed):
+    """Per job, the centers it may run at: allowed for its class and origin, big enough."""
+
+    def __init__(
+        self,
+        allowed: Callable[[int, int], list[int]],
+        job_class: Sequence[int],
+        origin: Sequence[int],
+        size: Sequence[int],
+        capacity: list[int],
+    ):
+        super().__init__(allowed, job_class, origin)
+        self.size = size
+        self.capacity = capacity
+        self.cache: dict[tuple[int, int, int], list[int]] = {}
 
     def __getitem__(self, job: int) -> list[int]:  # type: ignore[override]
         key = (self.job_class[job], self.origin[job], self.size[job])
         found = self.cache.get(key)
         if found is None:
-            found = [c for c in self.allowed[key[:2]] if self.capacity[c] >= key[2]]
+            found = [c for c in self.allowed(key[0], key[1]) if self.capacity[c] >= key[2]]
             self.cache[key] = found
         return found

@@ -4,6 +4,7 @@ model that holds every section."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import Field, PositiveInt, PrivateAttr, model_validator
@@ -92,7 +93,7 @@ class DispatchOptions(Section):
     start_within: Annotated[Seconds, Field(ge=0)] = Field(
         3600.0,
         description="`cheapest` and `greenest` choose among centers expected to start the job "
-        "within this time [s]; if none can, they dispatch like `on-demand`.",
+        "within this time [s]; if none can, the center expected to start the job first.",
     )
     spill_after: Annotated[Seconds, Field(ge=0)] = Field(
         7200.0,
@@ -219,27 +220,23 @@ class Scenario(Section):
 
     _expanded: dict[str, Scenario] = PrivateAttr(default_factory=dict)
     """The validated variants, filled in by the loader (see ``expand_variants``)."""
+    _routes: dict[tuple[str, str], tuple[float, float]] | None = PrivateAttr(None)
+    """The listed links by (from, to) city, both ways, indexed on first use (:meth:`routes`)."""
 
     def route(self, origin: str, destination: str) -> tuple[float, float] | None:
         """(round-trip latency [s], bandwidth [bit/s]) from one city to another.
 
         Within a city data is local: (0, inf). None if the cities are not connected.
         """
-        if origin == destination:
-            return 0.0, math.inf
-        for link in self.network:
-            if set(link.between) == {origin, destination}:
-                return link.latency, link.bandwidth
-        if self.default_link is not None:
-            return self.default_link.latency, self.default_link.bandwidth
-        return None
+        return self.routes()(origin, destination)
 
     def reachable_cities(self, origin: str, max_latency: float | None) -> list[str]:
         """Cities a job from ``origin`` may run in: connected, and within its latency budget."""
+        route = self.routes()
         reachable = []
         for city in self.cities:
-            route = self.route(origin, city)
-            if route is not None and (max_latency is None or route[0] <= max_latency):
+            found = route(origin, city)
+            if found is not None and (max_latency is None or found[0] <= max_latency):
                 reachable.append(city)
         return reachable
 
@@ -251,6 +248,28 @@ class Scenario(Section):
             for center in city.centers.values():
                 names += [name for name in center.tenants or {} if name not in names]
         return names
+
+    def routes(self) -> Callable[[str, str], tuple[float, float] | None]:
+        """:meth:`route` as a function, for many look-ups: the listed links are indexed by
+        their pair of cities once (the first listed for a pair wins), as a national network
+        asks for every pair of cities."""
+        if self._routes is None:
+            self._routes = {}
+            for link in self.network:
+                a, b = link.between
+                self._routes.setdefault((a, b), (link.latency, link.bandwidth))
+                self._routes.setdefault((b, a), (link.latency, link.bandwidth))
+        listed, default = self._routes, self.default_link
+
+        def route(origin: str, destination: str) -> tuple[float, float] | None:
+            if origin == destination:
+                return 0.0, math.inf
+            found = listed.get((origin, destination))
+            if found is None and default is not None:
+                return default.latency, default.bandwidth
+            return found
+
+        return route
 
     def accelerator_catalogue(self) -> dict[str, Accelerator]:
         """The built-in catalogue with this scenario's additions and overrides."""

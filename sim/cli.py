@@ -14,16 +14,27 @@ import time
 from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from sim.batch import cli as batch_cli
-from sim.engine import RunResult
-from sim.metrics import jobs_table, timeseries_table
-from sim.output import ParquetAppender, copy_scenario, write_json
-from sim.report import comparison_table, summary_table, variants_table, wait_alarm_lines
+from sim.batch.aggregate import run_table
+from sim.batch.executors import ProcessExecutor, SerialExecutor, Task
+from sim.batch.precision import PRECISION_HELP, chosen_precision, precision_option
+from sim.batch.progress import BatchProgress
+from sim.batch.replicate import RunFailed, replicate
+from sim.batch.work import Outcome
+from sim.output import ParquetAppender, atomic_path, copy_scenario, write_json
+from sim.report import (
+    comparison_table,
+    precision_lines,
+    summary_table,
+    variants_table,
+    wait_alarm_lines,
+)
 from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.docs import schema_json, schema_markdown
 from sim.scenario.schema import TraceColumns
-from sim.summary import capsim_version, run_replications
+from sim.summary import capsim_version
 from sim.workload.fit import fit_report, fit_trace
 from sim.workload.trace import TraceError, read_trace
 
@@ -69,11 +80,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--out",
         type=Path,
-        help="write summary.json, jobs.parquet, timeseries.parquet, scenario.yaml",
+        help="write summary.json, summary.parquet, jobs.parquet, timeseries.parquet, scenario.yaml",
     )
     run.add_argument("--seed", type=_non_negative, help="seed (overrides run.seed)")
     run.add_argument(
-        "--replications", type=_positive, help="replications (overrides run.replications)"
+        "--replications",
+        type=_positive,
+        help="replications (overrides run.replications; without --precision it also turns off "
+        "the scenario's run.precision)",
+    )
+    run.add_argument("--precision", type=_precision, default=False, help=PRECISION_HELP)
+    run.add_argument(
+        "--workers",
+        type=_positive,
+        help="local processes running replications (default: cores; 1: in this process)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
     run.set_defaults(handler=_run)
@@ -134,6 +154,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _precision(text: str) -> dict[str, Any] | None:
+    try:
+        return precision_option(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _positive(text: str) -> int:
     value = _non_negative(text)
     if value < 1:
@@ -157,33 +184,48 @@ def _run(args: argparse.Namespace) -> int:
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         print(f"capsim: --out {args.out} exists and is not a folder", file=sys.stderr)
         return EXIT_INPUT
-    replications = args.replications or scenario.run.replications
+    try:
+        precision = chosen_precision(scenario, args.precision, args.replications)
+    except ValueError as error:
+        print(f"capsim: --precision: {error}", file=sys.stderr)
+        return EXIT_INPUT
     writers: list[ParquetAppender] = []
-    on_result = None
+    on_run = None
     if args.out is not None:
         jobs = ParquetAppender(args.out / "jobs.parquet")
         series = ParquetAppender(args.out / "timeseries.parquet")
         writers = [jobs, series]
 
-        def on_result(variant: str, result: RunResult) -> None:
-            jobs.append(jobs_table(result).assign(variant=variant))
-            series.append(timeseries_table(result).assign(variant=variant))
+        def on_run(task: Task, outcome: Outcome) -> None:
+            assert outcome.records is not None
+            jobs.append(outcome.records["jobs"])
+            series.append(outcome.records["timeseries"])
 
-    progress = None if args.quiet else _Progress(replications)
+    progress = None if args.quiet else _Progress()
+    started = time.perf_counter()
     try:
-        summary = run_replications(
-            scenario,
-            seed=args.seed,
-            replications=args.replications,
-            on_result=on_result,
-            progress=progress,
-        )
-    except BaseException:
+        with ProcessExecutor(args.workers) if args.workers != 1 else SerialExecutor() as executor:
+            summary = replicate(
+                scenario,
+                executor,
+                seed=args.seed,
+                replications=args.replications,
+                precision=precision,
+                records=args.out is not None,
+                on_run=on_run,
+                progress=progress,
+            )
+    except BaseException as error:
         for writer in writers:
             writer.abort()
+        if isinstance(error, RunFailed):
+            print(f"capsim: {error}", file=sys.stderr)
+            return EXIT_OUTPUT
         raise
     if progress is not None:
-        progress.done()
+        progress.close()
+    summary["elapsed_s"] = time.perf_counter() - started
+    summary["workers"] = executor.workers
     summary["scenario_file"] = str(path)
     summary["scenario_sha256"] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     if len(summary["variants"]) > 1:
@@ -192,50 +234,35 @@ def _run(args: argparse.Namespace) -> int:
         print(summary_table(summary, next(iter(summary["variants"]))))
     if summary["comparisons"]:
         print(comparison_table(summary))
-    for line in wait_alarm_lines(summary):
+    for line in [*wait_alarm_lines(summary), *precision_lines(summary)]:
         print(line)
     if args.out is not None:
         try:
             for writer in writers:
                 writer.close()
             write_json(args.out / "summary.json", summary)
+            with atomic_path(args.out / "summary.parquet") as temporary:
+                run_table(summary).to_parquet(temporary, index=False)
             copy_scenario(path, args.out)
         except OSError as error:
             print(f"capsim: cannot write to {args.out}: {error}", file=sys.stderr)
             return EXIT_OUTPUT
-        print(f"wrote {args.out}/summary.json, jobs.parquet, timeseries.parquet, scenario.yaml")
+        print(
+            f"wrote {args.out}/summary.json, summary.parquet, jobs.parquet, timeseries.parquet, "
+            "scenario.yaml"
+        )
     return 0
 
 
-class _Progress:
-    """Progress of a multi-replication run on stderr: one line, rewritten on a terminal."""
+class _Progress(BatchProgress):
+    """Progress of a run's replications on stderr; rounds of a precision target add runs."""
 
-    def __init__(self, replications: int):
-        self.replications = replications
-        self.started = time.perf_counter()
-        self.tty = sys.stderr.isatty()
-        self.last_line = -1.0
+    def __init__(self) -> None:
+        super().__init__(total=1)
 
-    def __call__(self, replication: int, fraction: float) -> None:
-        done = (replication + fraction) / self.replications
-        elapsed = time.perf_counter() - self.started
-        eta = elapsed / done - elapsed if done > 0 else float("nan")
-        text = (
-            f"replication {replication + 1}/{self.replications}: {100 * fraction:3.0f}% "
-            f"(elapsed {elapsed:.1f} s, about {eta:.0f} s left)"
-        )
-        if self.tty:
-            print(f"\r{text}", end="", file=sys.stderr, flush=True)
-        elif fraction >= 1.0 or elapsed - self.last_line >= 10.0:
-            self.last_line = elapsed
-            print(text, file=sys.stderr, flush=True)
-
-    def done(self) -> None:
-        elapsed = time.perf_counter() - self.started
-        end = "\r" if self.tty else ""
-        print(
-            f"{end}{self.replications} replication(s) in {elapsed:.1f} s".ljust(70), file=sys.stderr
-        )
+    def __call__(self, done: int, planned: int) -> None:
+        self.total = planned
+        self.update()
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.engine import simulate
-from sim.metrics import METRIC_DOCS, run_metrics
+from sim.engine import RunResult, simulate
+from sim.metrics import METRIC_DOCS, jobs_table, run_metrics, timeseries_table
 from sim.periods import period_metrics
 from sim.scenario.loader import expand_variants
 from sim.scenario.schema import Scenario
@@ -34,9 +34,20 @@ class RunRows:
 
     rows: pd.DataFrame
     periods: dict[str, Any] | None = None
+    records: dict[str, pd.DataFrame] | None = None
+    """With ``records``: the run's ``jobs`` and ``timeseries`` tables (as jobs.parquet and
+    timeseries.parquet hold them, with a ``variant`` column)."""
 
 
-def run_one(scenario: Scenario, variant: str, seed: int, replication: int) -> RunRows:
+def run_one(
+    scenario: Scenario,
+    variant: str,
+    seed: int,
+    replication: int,
+    *,
+    records: bool = False,
+    keep: Callable[[str, RunResult], None] | None = None,
+) -> RunRows:
     """Run replication ``replication`` of ``variant`` and return its metrics as tidy rows.
 
     Parameters
@@ -50,6 +61,11 @@ def run_one(scenario: Scenario, variant: str, seed: int, replication: int) -> Ru
         every point (common random numbers).
     replication
         The replication number [-].
+    records
+        Also return the run's jobs and time-series tables (for ``capsim run --out``).
+    keep
+        Called with (variant, the run's :class:`~sim.engine.RunResult`), in this process (for
+        in-memory callers that want the whole result).
 
     Returns
     -------
@@ -63,7 +79,15 @@ def run_one(scenario: Scenario, variant: str, seed: int, replication: int) -> Ru
     result = simulate(chosen, seed, replication=replication)
     period = chosen.run.period
     periods = None if period is None else period_metrics(result, period)
-    return RunRows(metrics_rows(run_metrics(result)), periods)
+    tables = None
+    if records:
+        tables = {
+            "jobs": jobs_table(result).assign(variant=variant),
+            "timeseries": timeseries_table(result).assign(variant=variant),
+        }
+    if keep is not None:
+        keep(variant, result)
+    return RunRows(metrics_rows(run_metrics(result)), periods, tables)
 
 
 def metrics_rows(metrics: Mapping[str, Any]) -> pd.DataFrame:
@@ -123,6 +147,7 @@ class Outcome:
     detail: str = ""
     """The traceback of the error, for the failure record."""
     periods: dict[str, Any] | None = None
+    records: dict[str, pd.DataFrame] | None = None
 
 
 def guarded(
@@ -143,5 +168,5 @@ def guarded(
         message = f"{type(error).__name__}: {error}"
         return Outcome(None, message, traceback.format_exc())
     if isinstance(made, RunRows):
-        return Outcome(made.rows, periods=made.periods)
+        return Outcome(made.rows, periods=made.periods, records=made.records)
     return Outcome(made)

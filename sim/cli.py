@@ -11,7 +11,7 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -151,6 +151,20 @@ def _parser() -> argparse.ArgumentParser:
         help="one self-contained HTML file, or Markdown + PNG figures + CSV tables in a folder",
     )
     report.set_defaults(handler=_report)
+
+    export = commands.add_parser(
+        "export", help="write the summary tables of an output folder as CSV or an Excel workbook"
+    )
+    export.add_argument("folder", type=Path, metavar="DIR", help="an --out folder of capsim")
+    export.add_argument("--to", choices=["csv", "xlsx"], required=True, help="file format")
+    export.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="csv: a folder for one TABLE.csv each (default DIR/tables); xlsx: the workbook, a "
+        "sheet per table (default DIR/summary.xlsx; needs pip install 'capsim[xlsx]')",
+    )
+    export.set_defaults(handler=_export)
     return parser
 
 
@@ -268,19 +282,42 @@ class _Progress(BatchProgress):
 def _report(args: argparse.Namespace) -> int:
     # Imported here: matplotlib is slow to import and only the report needs it.
     from sim.reporting import write_report
+
+    default = "report.html" if args.format == "html" else "report"
+    return _from_folder(args, "report", default, lambda r, o: write_report(r, o, args.format))
+
+
+def _export(args: argparse.Namespace) -> int:
+    from sim.reporting.export import check_writer, export_tables
+
+    try:
+        check_writer(args.to)
+    except RuntimeError as error:
+        print(f"capsim export: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    default = "tables" if args.to == "csv" else "summary.xlsx"
+    return _from_folder(
+        args, "export", default, lambda r, o: ", ".join(map(str, export_tables(r, args.to, o)))
+    )
+
+
+def _from_folder(
+    args: argparse.Namespace, command: str, default: str, write: Callable[[Any, Path], object]
+) -> int:
+    """Read the output folder ``args.folder``, write from it to ``args.output`` (default:
+    ``default`` in the folder) and say what was written."""
     from sim.results import ResultsError, read_results
 
     try:
         results = read_results(args.folder)
     except ResultsError as error:
-        print(f"capsim report: {error}", file=sys.stderr)
+        print(f"capsim {command}: {error}", file=sys.stderr)
         return EXIT_INPUT
-    default = "report.html" if args.format == "html" else "report"
     output = args.output or args.folder / default
     try:
-        written = write_report(results, output, args.format)
+        written = write(results, output)
     except OSError as error:
-        print(f"capsim report: cannot write {output}: {error}", file=sys.stderr)
+        print(f"capsim {command}: cannot write {output}: {error}", file=sys.stderr)
         return EXIT_OUTPUT
     print(f"wrote {written}")
     return 0

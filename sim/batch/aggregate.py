@@ -136,8 +136,9 @@ def _flat_rows(summary: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 def _metrics(values: Mapping[str, Any]) -> dict[str, float]:
     flat: dict[str, float] = {}
     for metric in METRICS:
-        flat[metric] = float(values.get(metric, math.nan))
-        flat[f"{metric}_ci95"] = float(values.get(f"{metric}_ci95", math.nan))
+        for name in (metric, f"{metric}_ci95"):
+            value = values.get(name)  # None: null in a summary.json read back
+            flat[name] = math.nan if value is None else float(value)
     return flat
 
 

@@ -198,11 +198,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         print(f"capsim: --out {args.out} exists and is not a folder", file=sys.stderr)
         return EXIT_INPUT
-    try:
-        precision = chosen_precision(scenario, args.precision, args.replications)
-    except ValueError as error:
-        print(f"capsim: --precision: {error}", file=sys.stderr)
-        return EXIT_INPUT
+    precision = chosen_precision(scenario, args.precision, args.replications)
     writers: list[ParquetAppender] = []
     on_run = None
     if args.out is not None:

@@ -17,10 +17,12 @@ import pandas as pd
 
 from sim.batch.executors import Executor, make_executor
 from sim.batch.grid import build_grid
+from sim.batch.precision import PRECISION_HELP, chosen_precision
 from sim.batch.runner import BatchError, run_batch
 from sim.batch.sizing import Evaluation, SizingError, Target, size_capacity
 from sim.output import atomic_path, copy_scenario, write_json
-from sim.report import batch_alarm_lines
+from sim.report import batch_alarm_lines, point_label, precision_lines
+from sim.scenario import load_scenario
 
 EXIT_FAILED, EXIT_INPUT = 1, 2
 SHOWN = ["utilisation", "jobs_completed", "wait_mean_s", "wait_p95_s"]
@@ -66,12 +68,15 @@ def register(commands: Any) -> None:
 
 def _common(parser: argparse.ArgumentParser, replications_default: int | None = None) -> None:
     # Imported here: sim.cli imports this module to register the subcommands.
-    from sim.cli import _non_negative, _positive
+    from sim.cli import _non_negative, _positive, _precision
 
     note = (
         f"default {replications_default}" if replications_default else "default: run.replications"
     )
-    parser.add_argument("--replications", type=_positive, default=replications_default, help=note)
+    if replications_default:
+        note += "; with a precision, the first round (default: its min_replications)"
+    parser.add_argument("--replications", type=_positive, help=note)
+    parser.add_argument("--precision", type=_precision, default=False, help=PRECISION_HELP)
     parser.add_argument("--seed", type=_non_negative, help="batch seed (overrides run.seed)")
     parser.add_argument(
         "--workers",
@@ -119,6 +124,7 @@ def _batch(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.out.is_dir():
         print(f"capsim: --out {args.out} exists and is not a folder", file=sys.stderr)
         return EXIT_INPUT
+    precision = chosen_precision(base, args.precision, args.replications)
     executor = _executor(args)
     if executor is None:
         return EXIT_INPUT
@@ -135,6 +141,7 @@ def _batch(args: argparse.Namespace) -> int:
                 replications=args.replications,
                 resume=args.resume,
                 progress=not args.quiet,
+                precision=precision,
             )
     except BatchError as error:
         print(f"capsim: {error}", file=sys.stderr)
@@ -145,6 +152,9 @@ def _batch(args: argparse.Namespace) -> int:
     print(batch_table(result.table, list(axes)))
     for line in batch_alarm_lines(result.summary):
         print(line)
+    for point in result.summary["points"]:
+        for line in precision_lines(point):
+            print(f"point {point['point']} ({point_label(point)}), {line}")
     print(
         f"{result.ran} runs made, {result.skipped} already on disk, {len(result.failed)} failed "
         f"({executor.name}, {executor.workers} workers); wrote {args.out}/summary.json, "
@@ -183,7 +193,9 @@ def _size(args: argparse.Namespace) -> int:
     if args.step < 1:
         print(f"capsim: --step must be at least 1, got {args.step}", file=sys.stderr)
         return EXIT_INPUT
-    if args.replications < 2:
+    precision = chosen_precision(load_scenario(args.scenario), args.precision, args.replications)
+    replications = args.replications or (precision.min_replications if precision else 10)
+    if replications < 2:
         print("capsim: size needs --replications >= 2 for a confidence bound", file=sys.stderr)
         return EXIT_INPUT
     executor = _executor(args)
@@ -202,10 +214,11 @@ def _size(args: argparse.Namespace) -> int:
                 variant=args.variant,
                 low=low,
                 high=high,
-                replications=args.replications,
+                replications=replications,
                 seed=args.seed,
                 step=args.step,
                 on_evaluation=report,
+                precision=precision,
             )
     except SizingError as error:
         print(f"capsim: a run failed, no answer: {error}", file=sys.stderr)

@@ -22,6 +22,7 @@ import yaml
 from pydantic import ValidationError
 
 from sim.analysis import mean_ci95, replications_for
+from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.schema import Precision, Scenario
 
 RunMetrics = Mapping[str, Any]
@@ -77,8 +78,8 @@ def chosen_precision(
 
     Raises
     ------
-    ValueError
-        If the result is not a valid precision; the message names the key.
+    ScenarioError
+        If the result is not a valid precision, naming ``--precision`` and the key.
     """
     if option is False:
         return None if replications is not None else scenario.run.precision
@@ -88,10 +89,12 @@ def chosen_precision(
     try:
         return Precision.model_validate({**base, **option})
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'precision'}: {e['msg']}" for e in error.errors()
-        )
-        raise ValueError(problems) from None
+        raise ScenarioError(
+            [
+                Problem("--precision", ("run", "precision", *e["loc"]), e["msg"])
+                for e in error.errors()
+            ]
+        ) from None
 
 
 def precision_checks(runs: Mapping[str, Sequence[RunMetrics]], precision: Precision) -> list[Check]:

@@ -11,6 +11,7 @@ from sim.batch.precision import chosen_precision, next_total, precision_checks
 from sim.batch.replicate import replicate
 from sim.batch.work import metrics_rows
 from sim.cli import main
+from sim.scenario import ScenarioError
 from sim.scenario.schema import Precision
 from tests.conftest import build, one_center
 
@@ -87,7 +88,7 @@ def test_replications_option_turns_the_shipped_target_off_unless_precision_is_gi
     laid_over = chosen_precision(scenario, {"relative": "20%"}, 3)
     assert laid_over is not None and laid_over.relative == 0.2
     assert laid_over.metrics == ["wait_mean_s"]
-    with pytest.raises(ValueError, match="relative"):
+    with pytest.raises(ScenarioError, match=r"--precision: run\.precision\.relative"):
         chosen_precision(scenario, {"relative": "200%"}, None)
 
 
@@ -156,3 +157,27 @@ def test_bad_precision_is_a_clean_input_error(scenario_file, capsys, option, mes
         raise SystemExit(code)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_batch_replicates_each_point_to_the_precision(scenario_file, tmp_path, capsys):
+    option = "{metrics: [utilisation], relative: 1%, min_replications: 2, max_replications: 3}"
+    argv = ["batch", str(scenario_file), "--sweep", "cities.a.centers.c.count=3,4", "--serial"]
+    assert main([*argv, "--precision", option, "--quiet", "--out", str(tmp_path / "b")]) == 0
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    for point in summary["points"]:
+        record = point["precision"]
+        assert record["rounds"][0] == 2 and record["replications"] <= 3
+        assert set(point["replications"].values()) == {record["replications"]}
+    table = pd.read_parquet(tmp_path / "b" / "summary.parquet")
+    assert table["replications"].max() == summary["replications"] <= 3
+    assert "intervals still wider after 3 replications" in capsys.readouterr().out
+
+
+def test_size_replicates_each_value_to_the_precision(scenario_file, tmp_path):
+    option = "{metrics: [utilisation], relative: 1%, min_replications: 2, max_replications: 3}"
+    argv = ["size", str(scenario_file), "--vary", "cities.a.centers.c.count", "--range", "2:4"]
+    argv += ["--target", "wait_mean_s <= 30d", "--serial", "--quiet", "--precision", option]
+    main([*argv, "--out", str(tmp_path / "s")])
+    sizing = json.loads((tmp_path / "s" / "sizing.json").read_text())
+    for evaluation in sizing["evaluations"]:
+        assert evaluation["precision_met"] is not None and evaluation["replications"] in (2, 3)

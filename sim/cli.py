@@ -1,13 +1,15 @@
 """The ``capsim`` command: parses arguments, calls the library, prints.
 
 Exit status: 0 success, 1 an output could not be written, 2 bad input (a scenario problem or
-bad arguments).
+bad arguments) or an output folder in use by another command or holding another kind of output
+(:mod:`sim.output`).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
 import sys
 import time
@@ -23,7 +25,7 @@ from sim.batch.precision import PRECISION_HELP, chosen_precision, precision_opti
 from sim.batch.progress import BatchProgress
 from sim.batch.replicate import RunFailed, replicate
 from sim.batch.work import Outcome
-from sim.output import ParquetAppender, atomic_path, copy_scenario, write_json
+from sim.output import SCENARIO_COPY, OutputError, ParquetAppender, optional_folder
 from sim.report import (
     comparison_table,
     precision_lines,
@@ -31,7 +33,7 @@ from sim.report import (
     variants_table,
     wait_alarm_lines,
 )
-from sim.scenario import ScenarioError, load_scenario
+from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.scenario.docs import schema_json, schema_markdown
 from sim.scenario.schema import TraceColumns
 from sim.summary import capsim_version
@@ -55,6 +57,7 @@ def default_scenario() -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _tolerant_output()
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -62,9 +65,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as error:
         print(error, file=sys.stderr)
         return EXIT_INPUT
+    except OutputError as error:
+        print(f"capsim {args.command}: {error}", file=sys.stderr)
+        return error.status
     except KeyboardInterrupt:
         print("interrupted; files already finished are kept", file=sys.stderr)
         return 130
+
+
+def _tolerant_output() -> None:
+    """Print what the terminal cannot show as escapes (``\\u00b1``) instead of failing: with
+    ``PYTHONIOENCODING=ascii`` or a C locale, a table with "±" or a city named 深圳 must not
+    crash a command after its work is done."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -195,49 +210,70 @@ def _non_negative(text: str) -> int:
 def _run(args: argparse.Namespace) -> int:
     path = args.scenario or default_scenario()
     scenario = load_scenario(path)
-    if args.out is not None and args.out.exists() and not args.out.is_dir():
-        print(f"capsim: --out {args.out} exists and is not a folder", file=sys.stderr)
-        return EXIT_INPUT
-    precision = chosen_precision(scenario, args.precision, args.replications)
-    writers: list[ParquetAppender] = []
-    on_run = None
-    if args.out is not None:
-        jobs = ParquetAppender(args.out / "jobs.parquet")
-        series = ParquetAppender(args.out / "timeseries.parquet")
-        writers = [jobs, series]
-
-        def on_run(task: Task, outcome: Outcome) -> None:
-            assert outcome.records is not None
-            jobs.append(outcome.records["jobs"])
-            series.append(outcome.records["timeseries"])
-
-    progress = None if args.quiet else _Progress()
-    started = time.perf_counter()
     try:
-        with ProcessExecutor(args.workers) if args.workers != 1 else SerialExecutor() as executor:
-            summary = replicate(
-                scenario,
-                executor,
-                seed=args.seed,
-                replications=args.replications,
-                precision=precision,
-                records=args.out is not None,
-                on_run=on_run,
-                progress=progress,
-            )
-    except BaseException as error:
-        for writer in writers:
-            writer.abort()
-        if isinstance(error, RunFailed):
-            print(f"capsim: {error}", file=sys.stderr)
-            return EXIT_OUTPUT
-        raise
-    if progress is not None:
-        progress.close()
-    summary["elapsed_s"] = time.perf_counter() - started
-    summary["workers"] = executor.workers
-    summary["scenario_file"] = str(path)
-    summary["scenario_sha256"] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        summary = _run_into(args, path, scenario)
+    except OSError as error:  # a write that failed midway: a full disk, a folder removed
+        if args.out is None:
+            raise
+        print(f"capsim run: cannot write to {args.out}: {error}", file=sys.stderr)
+        return EXIT_OUTPUT
+    except RunFailed as error:
+        print(f"capsim run: {error}", file=sys.stderr)
+        return EXIT_OUTPUT
+    return _print_run(args, summary)
+
+
+def _run_into(args: argparse.Namespace, path: Path, scenario: Scenario) -> dict[str, Any]:
+    """Run the scenario; with ``--out``, the folder is held (locked, checked writable) before
+    the first run and its files published together after the last."""
+    precision = chosen_precision(scenario, args.precision, args.replications)
+    with optional_folder(args.out, "run") as folder:
+        writers: list[ParquetAppender] = []
+        on_run = None
+        if folder is not None:
+            jobs = ParquetAppender(folder.stage("jobs.parquet"))
+            series = ParquetAppender(folder.stage("timeseries.parquet"))
+            writers = [jobs, series]
+
+            def on_run(task: Task, outcome: Outcome) -> None:
+                assert outcome.records is not None
+                jobs.append(outcome.records["jobs"])
+                series.append(outcome.records["timeseries"])
+
+        progress = None if args.quiet else _Progress()
+        started = time.perf_counter()
+        executor = ProcessExecutor(args.workers) if args.workers != 1 else SerialExecutor()
+        try:
+            with executor:
+                summary = replicate(
+                    scenario,
+                    executor,
+                    seed=args.seed,
+                    replications=args.replications,
+                    precision=precision,
+                    records=folder is not None,
+                    on_run=on_run,
+                    progress=progress,
+                )
+        finally:
+            for writer in writers:
+                writer.close()
+        if progress is not None:
+            progress.close()
+        summary["elapsed_s"] = time.perf_counter() - started
+        summary["workers"] = executor.workers
+        summary["scenario_file"] = str(path)
+        summary["scenario_sha256"] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        if folder is not None:
+            # Files first: a table that cannot be printed must not cost the results.
+            folder.stage_json("summary.json", summary)
+            run_table(summary).to_parquet(folder.stage("summary.parquet"), index=False)
+            folder.stage_bytes(SCENARIO_COPY, Path(path).read_bytes())
+            folder.publish()
+    return summary
+
+
+def _print_run(args: argparse.Namespace, summary: dict[str, Any]) -> int:
     if len(summary["variants"]) > 1:
         print(variants_table(summary))
     else:
@@ -247,16 +283,6 @@ def _run(args: argparse.Namespace) -> int:
     for line in [*wait_alarm_lines(summary), *precision_lines(summary)]:
         print(line)
     if args.out is not None:
-        try:
-            for writer in writers:
-                writer.close()
-            write_json(args.out / "summary.json", summary)
-            with atomic_path(args.out / "summary.parquet") as temporary:
-                run_table(summary).to_parquet(temporary, index=False)
-            copy_scenario(path, args.out)
-        except OSError as error:
-            print(f"capsim: cannot write to {args.out}: {error}", file=sys.stderr)
-            return EXIT_OUTPUT
         print(
             f"wrote {args.out}/summary.json, summary.parquet, jobs.parquet, timeseries.parquet, "
             "scenario.yaml"

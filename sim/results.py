@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim.engine import RunResult
 from sim.metrics import jobs_table, timeseries_table
-from sim.output import SCENARIO_COPY
+from sim.output import SCENARIO_COPY, OutputError, verify_folder
 from sim.scenario import Scenario, load_scenario
 from sim.summary import run_replications
 
@@ -61,6 +61,10 @@ def read_results(folder: str | Path) -> Results:
     if not root.is_dir():
         problem = "does not exist" if not root.exists() else "is not a folder"
         raise ResultsError(f"{root} {problem}")
+    try:
+        verify_folder(root)
+    except OutputError as error:
+        raise ResultsError(str(error)) from None
     summary = _read_json(root / "summary.json")
     sizing = _read_json(root / "sizing.json")
     if summary is None and sizing is None:

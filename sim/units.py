@@ -33,10 +33,24 @@ _RATE = re.compile(rf"^\s*({_NUMBER})\s*/\s*({_NUMBER})?\s*([a-zA-Z]+)\s*$")
 _TIME_UNITS = ", ".join(SECONDS_PER)
 
 
-def _finite(value: float, text: object) -> float:
+def _finite(number: object, text: object, factor: float = 1.0) -> float:
+    """``number`` x ``factor`` as a float, refusing infinities, NaN and numbers too large for a
+    float (a whole number of 400 digits)."""
+    try:
+        value = float(number) * factor  # type: ignore[arg-type]
+    except OverflowError:
+        value = math.inf
     if not math.isfinite(value):
-        raise ValueError(f"{text!r} is not a finite number")
+        raise ValueError(f"{brief(text)} is not a finite number of reasonable size")
     return value
+
+
+def brief(value: object, limit: int = 40) -> str:
+    """A value as a user would type it, shortened: a 400-digit number fills no screen."""
+    shown = repr(value.item() if hasattr(value, "item") else value)
+    if len(shown) <= limit:
+        return shown
+    return f"{shown[: limit // 2]}…{shown[-8:]} ({len(shown)} characters)"
 
 
 def parse_duration(value: object) -> float:
@@ -55,7 +69,7 @@ def parse_duration(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a duration such as '6h', got {value!r}")
     if isinstance(value, numbers.Real):
-        return _finite(float(value), value)
+        return _finite(value, value)
     if isinstance(value, str):
         match = _DURATION.match(value)
         if match:
@@ -65,9 +79,9 @@ def parse_duration(value: object) -> float:
                 raise ValueError(
                     f"unknown time unit {unit!r} in {value!r} (use one of {_TIME_UNITS})"
                 )
-            return _finite(float(number) * factor, value)
+            return _finite(number, value, factor)
         try:
-            return _finite(float(value), value)
+            return _finite(value, value)
         except ValueError:
             pass
     raise ValueError(f"expected a duration such as '90s', '6h' or '30d', got {value!r}")
@@ -89,7 +103,7 @@ def parse_rate(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a rate such as '200/d', got {value!r}")
     if isinstance(value, numbers.Real):
-        return _finite(float(value), value)
+        return _finite(value, value)
     if isinstance(value, str):
         match = _RATE.match(value)
         if match:
@@ -128,7 +142,7 @@ def parse_growth(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a growth such as '60%/y', got {value!r}")
     if isinstance(value, numbers.Real):
-        growth, period = float(value), YEAR
+        growth, period = _finite(value, value), YEAR
     elif isinstance(value, str) and (match := _GROWTH.match(value)):
         percent, per_number, unit = match.groups()
         factor = SECONDS_PER.get(unit.lower())
@@ -180,7 +194,7 @@ def _parse_with_units(value: object, units: dict[str, float], example: str, base
     if isinstance(value, bool):
         raise ValueError(f"expected a quantity such as {example}, got {value!r}")
     if isinstance(value, numbers.Real):
-        return _finite(float(value), value)
+        return _finite(value, value)
     if isinstance(value, str):
         match = _QUANTITY.match(value)
         if match:
@@ -190,7 +204,7 @@ def _parse_with_units(value: object, units: dict[str, float], example: str, base
                 raise ValueError(
                     f"unknown unit {unit!r} in {value!r} (use one of {', '.join(units)})"
                 )
-            return _finite(float(number) * factor, value)
+            return _finite(number, value, factor)
     raise ValueError(
         f"expected a quantity such as {example} (a bare number is {base}), got {value!r}"
     )
@@ -244,7 +258,7 @@ def parse_flops(value: object) -> float:
     which YAML 1.1 reads as text) or a string with a unit such as ``"4.2e22 FLOP"``."""
     if isinstance(value, str):
         try:
-            return _finite(float(value), value)
+            return _finite(value, value)
         except ValueError:
             pass
     return _parse_with_units(value, FLOP_PER, "'4.2e22 FLOP'", "FLOP")

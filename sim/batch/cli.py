@@ -2,7 +2,8 @@
 
 Exit status as for ``capsim run``: 0 success; 1 some runs failed, no value met the sizing
 target, or an output could not be written; 2 bad input (scenario, sweep, options, an
-unreachable scheduler, a folder that holds another batch).
+unreachable scheduler, a folder that holds another batch or another kind of output, or that
+another command is writing).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sim.batch.grid import build_grid
 from sim.batch.precision import PRECISION_HELP, chosen_precision
 from sim.batch.runner import BatchError, run_batch
 from sim.batch.sizing import Evaluation, SizingError, Target, size_capacity
-from sim.output import atomic_path, copy_scenario, write_json
+from sim.output import SCENARIO_COPY, optional_folder
 from sim.report import batch_alarm_lines, point_label, precision_lines
 from sim.scenario import load_scenario
 
@@ -121,9 +122,6 @@ def _executor(args: argparse.Namespace) -> Executor | None:
 
 def _batch(args: argparse.Namespace) -> int:
     base, axes, points = build_grid(args.scenario, args.sweep)
-    if args.out.exists() and not args.out.is_dir():
-        print(f"capsim: --out {args.out} exists and is not a folder", file=sys.stderr)
-        return EXIT_INPUT
     precision = chosen_precision(base, args.precision, args.replications)
     executor = _executor(args)
     if executor is None:
@@ -204,7 +202,7 @@ def _size(args: argparse.Namespace) -> int:
     low, high = args.range if args.range else (None, None)
     report = None if args.quiet else _print_evaluation
     try:
-        with executor:
+        with optional_folder(args.out, "size") as folder, executor:
             sizing = size_capacity(
                 args.scenario,
                 args.vary,
@@ -220,8 +218,16 @@ def _size(args: argparse.Namespace) -> int:
                 on_evaluation=report,
                 precision=precision,
             )
+            if folder is not None:
+                folder.stage_json("sizing.json", sizing.document())
+                folder.stage_bytes(SCENARIO_COPY, Path(args.scenario).read_bytes())
+                sizing.table().to_parquet(folder.stage("sizing.parquet"), index=False)
+                folder.publish()
     except SizingError as error:
         print(f"capsim: a run failed, no answer: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as error:
+        print(f"capsim: cannot write to {args.out}: {error}", file=sys.stderr)
         return EXIT_FAILED
     runs = sum(e.replications for e in sizing.evaluations)
     where = f" in {args.city}" if args.city else " overall"
@@ -233,14 +239,6 @@ def _size(args: argparse.Namespace) -> int:
             f"with 95% confidence ({len(sizing.evaluations)} values, {runs} runs)"
         )
     if args.out is not None:
-        try:
-            write_json(args.out / "sizing.json", sizing.document())
-            copy_scenario(args.scenario, args.out)
-            with atomic_path(args.out / "sizing.parquet") as temporary:
-                sizing.table().to_parquet(temporary, index=False)
-        except OSError as error:
-            print(f"capsim: cannot write to {args.out}: {error}", file=sys.stderr)
-            return EXIT_FAILED
         print(f"wrote {args.out}/sizing.json, sizing.parquet, scenario.yaml")
     return 0 if sizing.answer is not None else EXIT_FAILED
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -74,39 +75,90 @@ class SerialExecutor(Executor):
 
 
 class ProcessExecutor(Executor):
-    """A pool of ``workers`` spawned local processes (default: one per core)."""
+    """A pool of ``workers`` spawned local processes (default: one per core).
+
+    A worker that dies (killed, out of memory) breaks the whole pool and loses every run in
+    it. The pool is then started again and only the lost runs are run again, one at a time
+    until each has finished, so that a run that kills its worker is found alone: it fails after
+    :data:`ATTEMPTS` such deaths, and the others are not failed with it. At most two runs per
+    worker are queued at once, so a death loses few runs.
+    """
 
     name = "processes"
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
-        self._pool = ProcessPoolExecutor(
-            self.workers, mp_context=multiprocessing.get_context("spawn")
-        )
+        self.restarts = 0
+        """How many times a dead worker made the pool start again."""
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
 
     def run(self, function: RunFunction, tasks: Sequence[Task]) -> Iterator[tuple[Task, Outcome]]:
-        pending: dict[Future[Outcome], Task] = {
-            self._pool.submit(guarded, function, t.scenario, t.variant, t.seed, t.replication): t
-            for t in tasks
-        }
+        waiting, lost = deque(range(len(tasks))), deque[int]()
+        deaths = [0] * len(tasks)
+        pending: dict[Future[Outcome], int] = {}
         try:
-            while pending:
+            while waiting or lost or pending:
+                if lost and not pending:
+                    self._submit(function, tasks, lost.popleft(), pending)
+                while waiting and not lost and len(pending) < 2 * self.workers:
+                    self._submit(function, tasks, waiting.popleft(), pending)
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                if any(_died(future) for future in done):
+                    done, _ = wait(pending)  # the pool is dead: every run in it is lost
+                    self._pool.shutdown(wait=True)
+                    self._pool = self._start()
+                    self.restarts += 1
+                alone = len(done) == 1
                 for future in done:
-                    yield pending.pop(future), _outcome(future)
+                    index = pending.pop(future)
+                    if _died(future) and alone:  # then this run killed its worker
+                        deaths[index] += 1
+                    if _died(future) and deaths[index] < ATTEMPTS:
+                        lost.append(index)
+                    else:
+                        yield tasks[index], _outcome(future)
         finally:
             for future in pending:
                 future.cancel()
 
+    def _submit(
+        self,
+        function: RunFunction,
+        tasks: Sequence[Task],
+        index: int,
+        pending: dict[Future[Outcome], int],
+    ) -> None:
+        task = tasks[index]
+        future: Future[Outcome]
+        try:
+            future = self._pool.submit(
+                guarded, function, task.scenario, task.variant, task.seed, task.replication
+            )
+        except BrokenProcessPool as error:  # a worker died since the last wait: lost as well
+            future = Future()
+            future.set_exception(error)
+        pending[future] = index
+
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+ATTEMPTS = 3
+"""How many times a run may kill its worker process (alone in the pool) before it fails."""
+
+
+def _died(future: Future[Outcome]) -> bool:
+    return isinstance(future.exception(), BrokenProcessPool)
 
 
 def _outcome(future: Future[Outcome]) -> Outcome:
     try:
         return future.result()
     except BrokenProcessPool as error:
-        return Outcome(None, f"a worker process died: {error}")
+        return Outcome(None, f"a worker process died ({ATTEMPTS} times with this run): {error}")
     except Exception as error:  # e.g. the task could not be pickled
         return Outcome(None, f"{type(error).__name__}: {error}")
 

@@ -18,7 +18,8 @@ from typing import Any
 import yaml
 
 from sim.scenario.errors import Problem, ScenarioError
-from sim.scenario.loader import read_yaml, validate_data
+from sim.scenario.loader import validate_data
+from sim.scenario.reading import read_text, read_yaml
 from sim.scenario.schema import Scenario
 
 Axes = dict[str, list[Any]]
@@ -155,11 +156,7 @@ def build_grid(
 def load_raw(path: str | Path) -> tuple[dict[str, Any], yaml.Node | None]:
     """The scenario file's data (not yet validated) and its YAML node tree (for line numbers)."""
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise ScenarioError([Problem(file, (), f"cannot read the file: {error}")]) from None
-    data, node = read_yaml(text, file)
+    data, node = read_yaml(read_text(path), file)
     if not isinstance(data, Mapping):
         raise ScenarioError([Problem(file, (), "expected a mapping of scenario keys")])
     return dict(data), node

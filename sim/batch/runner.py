@@ -29,7 +29,7 @@ from sim.batch.progress import BatchProgress
 from sim.batch.store import BatchStore, RunId
 from sim.batch.work import run_one
 from sim.metrics import METRIC_DOCS
-from sim.output import atomic_path, copy_scenario, write_json
+from sim.output import SCENARIO_COPY, OutputFolder, open_folder
 from sim.scenario.loader import expand_variants
 from sim.scenario.schema import Precision, Scenario
 from sim.summary import capsim_version
@@ -94,11 +94,45 @@ def run_batch(
     ------
     BatchError
         If ``out`` holds runs and ``resume`` is false, or holds runs of a different batch.
+    OutputError
+        If ``out`` cannot be written, is locked by another command or holds another kind of
+        output (:func:`sim.output.open_folder`); checked before any run.
     """
     seed = base.run.seed if seed is None else seed
     if replications is None:
         replications = base.run.replications if precision is None else precision.min_replications
-    store = BatchStore(out)
+    with open_folder(out, "batch") as folder:
+        return _run_in(
+            folder,
+            scenario_file,
+            base,
+            axes,
+            points,
+            executor,
+            seed,
+            replications,
+            resume,
+            function,
+            progress,
+            precision,
+        )
+
+
+def _run_in(
+    folder: OutputFolder,
+    scenario_file: Path,
+    base: Scenario,
+    axes: Axes,
+    points: Sequence[Point],
+    executor: Executor,
+    seed: int,
+    replications: int,
+    resume: bool,
+    function: RunFunction,
+    progress: BatchProgress | bool,
+    precision: Precision | None,
+) -> BatchResult:
+    store = BatchStore(folder.root)
     expanded = {p.index: expand_variants(p.scenario) for p in points}
     variants = {index: list(named) for index, named in expanded.items()}
     manifest = _manifest(scenario_file, base, axes, seed, variants)
@@ -109,7 +143,6 @@ def run_batch(
     ]
     todo = todo_first = [run for run in every if run not in done]
     store.write_manifest(manifest)
-    copy_scenario(scenario_file, out)
     bar = progress if isinstance(progress, BatchProgress) else None
     if progress is True:
         bar = BatchProgress(len(every), len(every) - len(todo))
@@ -138,7 +171,17 @@ def run_batch(
         bar.close()
     elapsed = time.perf_counter() - started
     result = summarise(
-        store, scenario_file, base, axes, points, seed, replications, variants, elapsed, records
+        folder,
+        store,
+        scenario_file,
+        base,
+        axes,
+        points,
+        seed,
+        replications,
+        variants,
+        elapsed,
+        records,
     )
     result.ran, result.skipped = ran, len(every) - len(todo_first)
     return result
@@ -171,6 +214,7 @@ def _next_round(
 
 
 def summarise(
+    folder: OutputFolder,
     store: BatchStore,
     scenario_file: Path,
     base: Scenario,
@@ -182,8 +226,9 @@ def summarise(
     elapsed: float = float("nan"),
     precision: Mapping[int, dict[str, Any]] | None = None,
 ) -> BatchResult:
-    """Write ``summary.parquet`` and ``summary.json`` from the runs on disk; ``elapsed`` is the
-    time this session's runs took [s], ``precision`` each point's precision record."""
+    """Write ``summary.parquet``, ``summary.json`` and the scenario copy from the runs on disk,
+    published together; ``elapsed`` is the time this session's runs took [s], ``precision``
+    each point's precision record."""
     rows = store.read_runs()
     if not rows.empty:
         rows = rows[rows["replication"] < replications]
@@ -212,9 +257,10 @@ def summarise(
         "elapsed_s": elapsed,
     }
     table = summary_table(axes, entries)
-    with atomic_path(store.root / "summary.parquet") as temporary:
-        table.to_parquet(temporary, index=False)
-    write_json(store.root / "summary.json", summary)
+    table.to_parquet(folder.stage("summary.parquet"), index=False)
+    folder.stage_json("summary.json", summary)
+    folder.stage_bytes(SCENARIO_COPY, Path(scenario_file).read_bytes())
+    folder.publish()
     return BatchResult(summary, table, failed=failed)
 
 

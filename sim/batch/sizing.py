@@ -69,6 +69,8 @@ class Target:
             bound = parse_duration(bound_text) if metric.endswith("_s") else float(bound_text)
         except ValueError as error:
             raise ValueError(f"bad bound {bound_text!r}: {error}") from None
+        if not math.isfinite(bound):
+            raise ValueError(f"bad bound {bound_text!r}: the bound must be a finite number")
         return cls(metric, op, bound)
 
     def confidence_bound(self, mean: float, ci95: float) -> float:

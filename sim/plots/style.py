@@ -8,7 +8,10 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 import numpy as np
+from matplotlib.backend_bases import RendererBase
 from matplotlib.figure import Figure
+from matplotlib.text import Text
+from matplotlib.ticker import LogFormatter
 
 from sim.units import SECONDS_PER
 
@@ -53,11 +56,36 @@ _LABELS = {
 }
 
 
+class PlainTextFigure(Figure):
+    """A figure whose every string is drawn as written: a ``$`` in a city, variant or sweep
+    value is a dollar sign, not the start of math text (``$\\frac$`` would not even parse).
+
+    Only the tick labels of log axes keep math text: their formatter writes the powers of ten
+    in it.
+    """
+
+    def draw(self, renderer: RendererBase) -> None:
+        import matplotlib as mpl
+
+        math_ticks: set[Text] = set()
+        for ax in self.axes:
+            for axis in (ax.xaxis, ax.yaxis):
+                if isinstance(axis.get_major_formatter(), LogFormatter):
+                    for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                        math_ticks.update((tick.label1, tick.label2))
+        for text in self.findobj(Text):
+            if isinstance(text, Text) and text not in math_ticks:
+                text.set_usetex(False)
+                text.set_parse_math(False)
+        with mpl.rc_context({"text.usetex": False}):
+            super().draw(renderer)
+
+
 def new_figure(width: float, height: float) -> Figure:
     import matplotlib as mpl
 
     with mpl.rc_context(cast(Any, STYLE)):
-        return Figure(figsize=(width, height), layout="constrained")
+        return PlainTextFigure(figsize=(width, height), layout="constrained")
 
 
 def subplots(figure: Figure, rows: int, columns: int, **kwargs: Any) -> np.ndarray:

@@ -7,8 +7,11 @@ from sim.policies.base import Dispatcher
 
 
 class Cheapest(Dispatcher):
-    """Among centers expected to start the job within `dispatch_options.start_within`, pick the
-    one where its energy costs least (price × PUE × board power); if none can, as `on-demand`."""
+    """Among the job's candidates (reachable within its latency budget, of a type it accepts)
+    expected to start it within `dispatch_options.start_within`, pick the one where its energy
+    costs least (price at the arrival hour × PUE × board power, × run time there for work given
+    in FLOP; ties: the first listed, origin city first); if none can, the one expected to start
+    it first."""
 
     name = "cheapest"
     tracks_backlog = True
@@ -40,10 +43,14 @@ class Cheapest(Dispatcher):
 
 
 class Greenest(Cheapest):
-    """Like `cheapest`, but minimising carbon (grid intensity × PUE × board power)."""
+    """Like `cheapest`, but minimising the job's emissions: among candidates expected to start
+    it within `dispatch_options.start_within`, the lowest grid carbon intensity × PUE × board
+    power (× run time there for work given in FLOP); if none can, the one expected to start it
+    first."""
 
     name = "greenest"
 
     def score(self, center: int, now: float) -> float:
+        """Emissions [kgCO2] of one busy accelerator-second at ``center``."""
         view = self.centers[center]
         return view.kwh_per_accelerator_s * view.carbon_intensity

@@ -18,16 +18,32 @@ def write_report(
     results: Results, path: str | Path, format: Literal["html", "md"] = "html"
 ) -> Path:
     """Write the report of ``results``: an HTML file at ``path``, or for ``md`` a folder at
-    ``path`` with report.md, figures/*.png and tables/*.csv. Returns the file written."""
-    from sim.output import atomic_path
+    ``path`` with report.md, figures/*.png and tables/*.csv. Returns the file written.
 
+    The target is checked (a regular file or a new name; for ``md`` a folder, locked while
+    written) before the report is built.
+
+    Raises
+    ------
+    sim.output.OutputError
+        If the target cannot or must not be written.
+    """
+    from sim.output import atomic_path, open_folder, prepare_file
+
+    target = Path(path)
+    if format == "md":
+        with open_folder(target, "report", option="-o") as folder:
+            document = build_report(results)
+            try:
+                return write_markdown(document, folder)
+            finally:
+                _close(document)
+    prepare_file(target)
     document = build_report(results)
     try:
-        if format == "md":
-            return write_markdown(document, Path(path))
-        with atomic_path(Path(path)) as temporary:
+        with atomic_path(target) as temporary:
             temporary.write_text(render_html(document), encoding="utf-8")
-        return Path(path)
+        return target
     finally:
         _close(document)
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from sim.batch.aggregate import run_table
 from sim.batch.work import METRICS
-from sim.output import atomic_path
+from sim.output import atomic_path, csv_safe
 from sim.results import Results
 
 Format = Literal["csv", "xlsx"]
@@ -52,7 +52,7 @@ def export_tables(results: Results, to: Format, output: Path) -> list[Path]:
         For ``xlsx`` without openpyxl (the optional extra ``capsim[xlsx]``).
     """
     check_writer(to)
-    tables = summary_tables(results)
+    tables = {name: csv_safe(table) for name, table in summary_tables(results).items()}
     if to == "csv":
         written = []
         for name, table in tables.items():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sim.output import atomic_path
+from sim.output import OutputFolder, csv_safe
 from sim.reporting.document import (
     Block,
     Bullets,
@@ -33,10 +33,9 @@ def file_stem(name: str) -> str:
     return _UNSAFE.sub("-", name).strip(".-") or "unnamed"
 
 
-def write_markdown(document: Document, folder: Path) -> Path:
-    """Write the report into ``folder``; returns the path of report.md."""
-    (folder / "figures").mkdir(parents=True, exist_ok=True)
-    (folder / "tables").mkdir(parents=True, exist_ok=True)
+def write_markdown(document: Document, folder: OutputFolder) -> Path:
+    """Write the report into ``folder`` (every file published at once); returns the path of
+    report.md."""
     lines = [f"# {md_escape(document.title)}", ""]
     if document.subtitle:
         lines += [md_escape(document.subtitle), ""]
@@ -44,13 +43,12 @@ def write_markdown(document: Document, folder: Path) -> Path:
         lines += [f"## {md_escape(section.title)}", ""]
         for block in section.blocks:
             lines += [*_block(block, folder), ""]
-    path = folder / "report.md"
-    with atomic_path(path) as temporary:
-        temporary.write_text("\n".join(lines), encoding="utf-8")
-    return path
+    folder.stage("report.md").write_text("\n".join(lines), encoding="utf-8")
+    folder.publish()
+    return folder.root / "report.md"
 
 
-def _block(block: Block, folder: Path) -> list[str]:
+def _block(block: Block, folder: OutputFolder) -> list[str]:
     if isinstance(block, Paragraph):
         return [md_escape(block.text)]
     if isinstance(block, Bullets):
@@ -64,17 +62,16 @@ def _block(block: Block, folder: Path) -> list[str]:
     return _figure(block, folder)
 
 
-def _figure(block: FigureBlock, folder: Path) -> list[str]:
+def _figure(block: FigureBlock, folder: OutputFolder) -> list[str]:
     name = f"figures/{file_stem(block.name)}.png"
-    with atomic_path(folder / name) as temporary:
-        temporary.write_bytes(figure_png(block.figure))
+    folder.stage_bytes(name, figure_png(block.figure))
     return [f"![{md_escape(block.caption)}]({name})", "", f"*{md_escape(block.caption)}*"]
 
 
-def _table(table: Table, folder: Path) -> list[str]:
+def _table(table: Table, folder: OutputFolder) -> list[str]:
     name = f"tables/{file_stem(table.name)}.csv"
-    with atomic_path(folder / name) as temporary:
-        table.csv_frame().to_csv(temporary, index=False)
+    # Spreadsheets run a cell starting with "=" as a formula: user text is kept as text.
+    csv_safe(table.csv_frame()).to_csv(folder.stage(name), index=False)
     header = "| " + " | ".join(md_escape(c) for c in table.columns) + " |"
     rule = "|" + "|".join("---" for _ in table.columns) + "|"
     rows = ["| " + " | ".join(md_escape(cell) for cell in row) + " |" for row in table.rows]

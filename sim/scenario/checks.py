@@ -57,8 +57,12 @@ def check_accelerators_known(scenario: schema.Scenario) -> Found:
             problems.append(
                 ((*loc, "accelerator"), f"unknown accelerator {pool.accelerator!r}; {valid}")
             )
-        elif center.most_installed(pool, spec) < 1:
+        elif (most := center.most_installed(pool, spec)) < 1:
             problems.append(_too_small(loc, center, pool, spec))
+        elif most > schema.MAX_COUNT:
+            problems.append(
+                (loc, f"{most:.3g} accelerators is more than {schema.MAX_COUNT:.0e} in one pool")
+            )
     for name in scenario.failures.mtbf:
         if name not in catalogue:
             problems.append((("failures", "mtbf", name), f"unknown accelerator {name!r}; {valid}"))

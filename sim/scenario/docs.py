@@ -6,7 +6,15 @@ import json
 from typing import Any
 
 from sim.policies import Dispatcher, LocalScheduler
-from sim.scenario.schema import Scenario
+from sim.scenario.reading import (
+    LARGEST_NUMBER,
+    LARGEST_WHOLE,
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_NODES,
+)
+from sim.scenario.schema import MAX_COUNT, MAX_SECONDS, Scenario
+from sim.scenario.schema.base import MAX_GROWTH, NAME_MAX_LENGTH
 
 INTRO = """\
 # Scenario file reference
@@ -39,6 +47,25 @@ work, parameters and tokens use `fixed`, `uniform`, `choice` or `lognormal`, or 
 """
 
 
+def limits() -> str:
+    """The name rule and the bounds every scenario is held to, from the constants that apply
+    them (so this text cannot drift from the checks)."""
+    return f"""\
+Names of cities, centers, accelerators, workload classes, inference loads and variants are
+letters of any script (`深圳`, `前海`), digits, `_` and `-`, starting with a letter or a digit,
+at most {NAME_MAX_LENGTH} characters: no spaces, dots, slashes, control characters or other
+punctuation, so a name is safe in file names, Parquet columns, tables and messages.
+
+Every number must be finite. Whole numbers are at most {LARGEST_WHOLE:.3g} in size, and
+plain numbers lie between {1 / LARGEST_NUMBER:g} and {LARGEST_NUMBER:g} in size, or are 0. A
+quantity keeps to its own range: a duration is 0 or 1e-06 s to {MAX_SECONDS:g} s, a rate 0 or
+1e-12 to 1e+09 per second, growth at most {MAX_GROWTH:g} per year, and a pool holds at most
+{MAX_COUNT:.0e} accelerators (`count`, `pflops` or `cabinets`). A scenario file is a regular
+file of at most {MAX_FILE_BYTES // 2**20} MB that nests at most {MAX_DEPTH} levels and expands
+to at most {MAX_NODES:.0e} values (each use of a YAML alias counted).
+"""
+
+
 def schema_json() -> dict[str, Any]:
     """The JSON Schema of a scenario file."""
     schema = Scenario.model_json_schema()
@@ -51,7 +78,7 @@ def schema_markdown() -> str:
     """docs/scenario.md: every section and key with type, default and description."""
     schema = schema_json()
     definitions: dict[str, Any] = schema.get("$defs", {})
-    parts = [INTRO, _section("Scenario (top level)", schema)]
+    parts = [INTRO, limits(), _section("Scenario (top level)", schema)]
     for name in sorted(definitions):
         parts.append(_section(name, definitions[name]))
     parts.append(_policies())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import types
 import typing
 from collections.abc import Mapping
@@ -14,28 +15,12 @@ from pydantic import BaseModel, ValidationError
 
 from sim.scenario import checks
 from sim.scenario.errors import Loc, Problem, ScenarioError
+from sim.scenario.reading import child_node, number_problems, read_text, read_yaml
 from sim.scenario.schema import Scenario
+from sim.units import brief
 
 BASE_VARIANT = "base"
 """The name of the only variant of a scenario that declares none."""
-
-
-class _Loader(yaml.SafeLoader):
-    """A safe YAML loader that rejects duplicate keys instead of keeping the last one."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f"duplicate key {key!r} (first on line {seen[key] + 1})",
-                    key_node.start_mark,
-                )
-            seen[key] = key_node.start_mark.line
-        return super().construct_mapping(node, deep=deep)
 
 
 def deep_merge(base: Mapping[str, Any], delta: Mapping[str, Any]) -> dict[str, Any]:
@@ -47,26 +32,6 @@ def deep_merge(base: Mapping[str, Any], delta: Mapping[str, Any]) -> dict[str, A
         else:
             merged[key] = value
     return merged
-
-
-def read_yaml(text: str, file: str) -> tuple[Any, yaml.Node | None]:
-    """Parse YAML text into data and its node tree (for line numbers)."""
-    try:
-        loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(error, "problem", None) or str(error)
-        message = f"this is not valid YAML: {reason}"
-        if mark is not None:
-            message += f" (column {mark.column + 1})"
-        raise ScenarioError([Problem(file, (), message, line)]) from None
-    return data, node
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
@@ -84,14 +49,8 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     ScenarioError
         With every problem found, each naming the file, key path and line.
     """
-    file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([Problem(file, (), "no such file")]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError([Problem(file, (), f"cannot read the file: {error}")]) from None
-    return parse_scenario(text, file=file, base_dir=Path(path).parent, overrides=overrides)
+    text = read_text(path)
+    return parse_scenario(text, file=str(path), base_dir=Path(path).parent, overrides=overrides)
 
 
 def parse_scenario(
@@ -154,17 +113,110 @@ def expand_variants(scenario: Scenario) -> dict[str, Scenario]:
 def _validate_one(
     data: Mapping[str, Any], file: str, node: yaml.Node | None, base_dir: Path
 ) -> Scenario:
+    """Validate one scenario's data, reporting every problem at once.
+
+    Numbers no quantity can take are refused first and left out of the schema validation.
+    When the schema finds problems, the cross-checks still run on what is left once the keys
+    in error are set aside (see :func:`_salvage`), and their findings are reported too.
+    """
+    numbers = number_problems(data)
+    refused = [loc for loc, _ in numbers]
+    usable = _without(data, refused)
     try:
-        scenario = Scenario.model_validate(data)
+        scenario: Scenario | None = Scenario.model_validate(usable)
     except ValidationError as error:
-        found = [_problem_from_pydantic(item, data, file, node) for item in error.errors()]
-        raise ScenarioError(sorted(found, key=lambda problem: problem.line or 0)) from None
+        schema_found = [_problem_from_pydantic(item, usable, file, node) for item in error.errors()]
+        problems = [
+            Problem(file, loc, message, _line_of(node, data, loc)) for loc, message in numbers
+        ]
+        problems += [p for p in schema_found if p.loc not in refused]
+        scenario, set_aside = _salvage(usable, error)
+        refused += set_aside
+    else:
+        problems = [
+            Problem(file, loc, message, _line_of(node, data, loc)) for loc, message in numbers
+        ]
+    if scenario is not None:
+        scenario, cross = _cross_checks(scenario, base_dir)
+        problems += [
+            Problem(file, loc, message, _line_of(node, data, loc))
+            for loc, message in cross
+            if not _touches(loc, message, refused)
+        ]
+    ScenarioError.collect(sorted(problems, key=lambda problem: problem.line or 0))
+    assert scenario is not None  # no problem was found, so the data validated
+    return scenario
+
+
+def _cross_checks(scenario: Scenario, base_dir: Path) -> tuple[Scenario, list[tuple[Loc, str]]]:
+    """Read the sample and trace files a scenario names, then run every cross-check: the
+    scenario with its samples loaded, and the problems found."""
     scenario, problems = checks.load_sample_files(scenario, base_dir)
     problems += checks.load_traces(scenario, base_dir)
     problems += checks.run_all(scenario)
-    found = [Problem(file, loc, message, _line_of(node, data, loc)) for loc, message in problems]
-    ScenarioError.collect(sorted(found, key=lambda problem: problem.line or 0))
-    return scenario
+    return scenario, problems
+
+
+SALVAGE_ROUNDS = 4
+"""Rounds of setting keys aside to find a part of a faulty scenario the cross-checks can use."""
+
+
+def _salvage(data: Mapping[str, Any], error: ValidationError) -> tuple[Scenario | None, list[Loc]]:
+    """The scenario without the keys the schema refused (a key missing: its parent), and
+    the key paths set aside; None if that would remove an entry of a list or the whole file."""
+    usable: Any = data
+    set_aside: list[Loc] = []
+    for _ in range(SALVAGE_ROUNDS):
+        targets = []
+        for item in error.errors():
+            loc = tuple(p for p in _data_loc(tuple(item["loc"]), usable) if p != "[key]")
+            target = loc[:-1] if item["type"] == "missing" else loc
+            if not target or isinstance(target[-1], int):
+                return None, set_aside
+            targets.append(target)
+        set_aside += targets
+        usable = _without(usable, targets)
+        try:
+            return Scenario.model_validate(usable), set_aside
+        except ValidationError as again:
+            error = again
+        except (ValueError, TypeError, ArithmeticError):
+            return None, set_aside
+    return None, set_aside
+
+
+def _without(data: Any, locs: list[Loc]) -> Any:
+    """A copy of ``data`` without the mapping keys at ``locs`` (other locations are kept)."""
+    if not locs:
+        return data
+    by_head: dict[Any, list[Loc]] = {}
+    for loc in locs:
+        if loc:
+            by_head.setdefault(loc[0], []).append(loc[1:])
+    if isinstance(data, Mapping):
+        return {
+            key: _without(value, by_head[key]) if key in by_head else value
+            for key, value in data.items()
+            if key not in by_head or () not in by_head[key]
+        }
+    if isinstance(data, list):
+        return [
+            _without(value, by_head[index]) if index in by_head else value
+            for index, value in enumerate(data)
+        ]
+    return data
+
+
+def _touches(loc: Loc, message: str, set_aside: list[Loc]) -> bool:
+    """Whether a cross-check finding may come from keys set aside: it is at, above or below
+    one of them, or names one (a city set aside makes references to it look unknown)."""
+    for other in set_aside:
+        shared = min(len(loc), len(other))
+        if loc[:shared] == other[:shared]:
+            return True
+        if other and f"'{other[-1]}'" in message:
+            return True
+    return False
 
 
 # --- turning pydantic errors into problems -------------------------------------------------
@@ -184,10 +236,15 @@ def _problem_from_pydantic(item: Any, data: Any, file: str, node: yaml.Node | No
     elif kind == "union_tag_not_found":
         message = "a `kind` is required"
     if kind not in ("missing", "extra_forbidden", "value_error") and "input" in item:
-        shown = repr(item["input"])
-        if len(shown) <= 60 and not isinstance(item["input"], dict | list):
+        shown = brief(item["input"], limit=60)
+        if "…" not in shown and not isinstance(item["input"], dict | list):
             message += f" (got {shown})"
-    return Problem(file, loc, message, _line_of(node, data, loc))
+    line = _line_of(node, data, loc)
+    if tuple(item["loc"])[-1:] == ("[key]",):  # a bad name as a key: in the message, not the path
+        name = item["loc"][-2]
+        loc = tuple(part for part in loc if part not in ("[key]", name))
+        message = f"the name {brief(name)}: {message}"
+    return Problem(file, loc, message, line)
 
 
 def _data_loc(loc: Loc, data: Any) -> Loc:
@@ -214,20 +271,10 @@ def _line_of(node: yaml.Node | None, data: Any, loc: Loc) -> int | None:
         return None
     line = node.start_mark.line
     for part in loc:
-        child = None
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if key_node.value == str(part):
-                    child, line = value_node, key_node.start_mark.line
-                    break
-        elif (
-            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
-        ):
-            child = node.value[part]
-            line = child.start_mark.line
-        if child is None:
+        found = child_node(node, part)
+        if found is None:
             break
-        node = child
+        node, line = found
     return line + 1
 
 
@@ -241,8 +288,12 @@ def _unknown_key_message(loc: Loc, key: str) -> str:
     return f"unknown key {key!r}; valid keys: {', '.join(valid)}"
 
 
-def _fields_at(loc: Loc) -> list[str]:
-    """The field names of the model a pydantic location points into ([] if not a model)."""
+@functools.lru_cache(maxsize=256)
+def _fields_at(loc: Loc) -> tuple[str, ...]:
+    """The field names of the model a pydantic location points into (none if it is not a model).
+
+    Cached: a file with thousands of unknown keys asks about the same few models each time.
+    """
     current: Any = Scenario
     for part in loc:
         current = _strip(current)
@@ -257,11 +308,11 @@ def _fields_at(loc: Loc) -> list[str]:
         else:
             current = None
         if current is None:
-            return []
+            return ()
     current = _strip(current)
     if isinstance(current, type) and issubclass(current, BaseModel):
-        return [name for name in current.model_fields if name != "kind"]
-    return []
+        return tuple(name for name in current.model_fields if name != "kind")
+    return ()
 
 
 def _strip(annotation: Any) -> Any:

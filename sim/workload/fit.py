@@ -70,8 +70,15 @@ def fit_trace(
     are measured in the operational time of that profile, so the daily swing is not counted
     twice as burstiness.
     """
+    for what, given in (("class name", name), ("origin city", origin)):
+        try:
+            schema.check_name(given)
+        except ValueError as error:
+            raise ValueError(f"the {what} {given!r}: {error}") from None
     if trace.size is None or trace.duration is None:
         raise ValueError("fitting needs the trace's sizes and durations")
+    if not (trace.duration > 0).any():
+        raise ValueError("every job of the trace lasts 0 s: there is no run time to fit")
     if len(trace) < 3:
         raise ValueError(f"a trace of {len(trace)} jobs is too short to fit")
     span = float(trace.submit[-1] - trace.submit[0])
@@ -218,5 +225,7 @@ def fit_report(fit: TraceFit, source: str) -> str:
         ),
         "# set `origin` to the city the jobs come from; paste under `workload:`",
     ]
-    body = yaml.safe_dump([fit.workload], sort_keys=False, default_flow_style=None, width=96)
+    body = yaml.safe_dump(
+        [fit.workload], sort_keys=False, default_flow_style=None, width=96, allow_unicode=True
+    )
     return "\n".join(lines) + "\n" + body

@@ -12,6 +12,7 @@ import numpy as np
 
 from sim.scenario import schema
 from sim.scenario.errors import Loc
+from sim.units import brief
 
 
 @dataclass(frozen=True)
@@ -128,21 +129,28 @@ def _seconds_since_first(raw: object, file: str) -> tuple[np.ndarray, float | No
     return since_first, (first - monday).total_seconds()
 
 
+LARGEST_SIZE = schema.MAX_COUNT
+"""Most accelerators a trace job may ask for: as many as a pool may hold."""
+LONGEST_DURATION = schema.MAX_SECONDS
+"""Longest run time a trace job may have [s]: the scenario's longest duration."""
+
+
 def _numbers(raw: object, file: str, key: str, whole: bool) -> np.ndarray:
     import pandas as pd
 
     series = pd.Series(raw)
     values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
-    if whole:
-        bad = ~np.isfinite(values) | (values < 1) | (values % 1 != 0)
-        need = "whole numbers >= 1"
-    else:
-        bad = ~np.isfinite(values) | (values < 0)
-        need = "numbers of seconds >= 0"
+    with np.errstate(invalid="ignore"):
+        if whole:
+            bad = ~np.isfinite(values) | (values < 1) | (values % 1 != 0) | (values > LARGEST_SIZE)
+            need = f"whole numbers from 1 to {LARGEST_SIZE:.0e}"
+        else:
+            bad = ~np.isfinite(values) | (values < 0) | (values > LONGEST_DURATION)
+            need = f"numbers of seconds from 0 to {LONGEST_DURATION:.0e}"
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise TraceError(
             ("columns", key),
-            f"{file} line {row + 2}: {key} {series.iloc[row]!r}; {key}s must be {need}",
+            f"{file} line {row + 2}: {key} {brief(series.iloc[row])}; {key}s must be {need}",
         )
     return values.astype(np.int64) if whole else values

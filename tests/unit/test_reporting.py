@@ -121,9 +121,10 @@ def test_run_out_stores_the_scenario_the_report_needs(run_dir, scenario_file):
 
 
 def test_without_the_scenario_the_report_says_so(run_dir, tmp_path):
-    folder = tmp_path / "old"
+    folder = tmp_path / "old"  # written before capsim kept scenario.yaml and contents.json
     shutil.copytree(run_dir, folder)
     (folder / "scenario.yaml").unlink()
+    (folder / "contents.json").unlink()
     summary = json.loads((folder / "summary.json").read_text())
     summary["scenario_sha256"] = "0" * 64  # the original file has changed since
     (folder / "summary.json").write_text(json.dumps(summary))

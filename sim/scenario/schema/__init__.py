@@ -25,6 +25,8 @@ from sim.scenario.schema.arrivals import (
     TraceColumns,
 )
 from sim.scenario.schema.base import (
+    MAX_COUNT,
+    MAX_SECONDS,
     NAME_PATTERN,
     Amount,
     BitsPerSecond,
@@ -36,6 +38,7 @@ from sim.scenario.schema.base import (
     Seconds,
     Section,
     Watts,
+    check_name,
 )
 from sim.scenario.schema.demand import Checkpoint, InferenceLoad, WorkloadClass
 from sim.scenario.schema.distributions import (
@@ -87,6 +90,8 @@ from sim.scenario.schema.supply import (
 )
 
 __all__ = [
+    "MAX_COUNT",
+    "MAX_SECONDS",
     "NAME_PATTERN",
     "PHASES_DESCRIPTION",
     "SINGLE_TYPE_KEYS",
@@ -152,4 +157,5 @@ __all__ = [
     "Watts",
     "Work",
     "WorkloadClass",
+    "check_name",
 ]

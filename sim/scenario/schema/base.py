@@ -6,6 +6,7 @@ units: seconds [s] and events per second [1/s].
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
@@ -21,11 +22,78 @@ from sim.units import (
     parse_rate,
 )
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+NAME_PATTERN = r"^[\p{L}\p{N}][\p{L}\p{M}\p{N}_-]*$"
+"""The name rule as a JSON Schema pattern (Unicode classes); :func:`check_name` applies it."""
+NAME_MAX_LENGTH = 64
+
+
+def check_name(name: str) -> str:
+    """Apply the rule for city, center, class and accelerator names.
+
+    Letters of any script (``深圳``, ``前海``), digits, ``_`` and ``-``, starting with a letter
+    or a digit, at most 64 characters: no spaces, separators, control characters, dots or
+    slashes, so a name is safe in file names, Parquet columns, tables and messages.
+
+    Raises
+    ------
+    ValueError
+        Saying which character breaks the rule.
+    """
+    if not name:
+        raise ValueError("a name must not be empty")
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValueError(f"a name has at most {NAME_MAX_LENGTH} characters, got {len(name)}")
+    for position, char in enumerate(name):
+        kind = unicodedata.category(char)
+        allowed = kind[0] in "LN" or (position > 0 and (kind[0] == "M" or char in "_-"))
+        if not allowed:
+            where = "start with" if position == 0 else "contain"
+            raise ValueError(
+                f"a name may not {where} {_describe(char)}; use letters, digits, '_' and '-', "
+                "starting with a letter or digit"
+            )
+    return name
+
+
+def _describe(char: str) -> str:
+    if char.isspace() or unicodedata.category(char)[0] in "CZ":
+        return f"the character U+{ord(char):04X} ({unicodedata.name(char, 'a control character')})"
+    return repr(char)
+
+
+def within(low: float, high: float, unit: str) -> AfterValidator:
+    """Refuse a quantity outside what a run can represent: 0, or a magnitude in [low, high].
+
+    A quantity past these bounds is a typo (a year of microsecond checkpoints, 10^308 PFLOPS),
+    and left in it overflows mid-run or turns a result into nonsense.
+    """
+
+    unit = f" {unit}" if unit else ""
+
+    def check(value: float) -> float:
+        if value != 0 and not low <= abs(value) <= high:
+            raise ValueError(
+                f"{value:.3g}{unit} is outside the range capsim simulates "
+                f"(0, or {low:g} to {high:g}{unit} in size)"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+MAX_COUNT = 10**9
+"""Most accelerators, cabinets or PFLOPS a pool may give (a thousand times the largest clusters
+planned today); more is a typo that would overflow the engine's whole-number tables."""
+Count = Annotated[int, Field(gt=0, le=MAX_COUNT)]
+"""A positive whole number of accelerators or cabinets, at most :data:`MAX_COUNT`."""
+
+MAX_SECONDS = 1e12
+"""Longest duration [s] (about 31,700 years); a microsecond is the shortest."""
 
 Seconds = Annotated[
     float,
     BeforeValidator(parse_duration),
+    within(1e-6, MAX_SECONDS, "s"),
     WithJsonSchema(
         {
             "anyOf": [{"type": "number"}, {"type": "string"}],
@@ -37,6 +105,7 @@ Seconds = Annotated[
 PerSecond = Annotated[
     float,
     BeforeValidator(parse_rate),
+    within(1e-12, 1e9, "/s"),
     WithJsonSchema(
         {
             "anyOf": [{"type": "number"}, {"type": "string"}],
@@ -47,6 +116,7 @@ PerSecond = Annotated[
 Bytes = Annotated[
     float,
     BeforeValidator(parse_data_size),
+    within(1e-3, 1e24, "bytes"),
     WithJsonSchema(
         {
             "anyOf": [{"type": "number"}, {"type": "string"}],
@@ -57,6 +127,7 @@ Bytes = Annotated[
 BitsPerSecond = Annotated[
     float,
     BeforeValidator(parse_bandwidth),
+    within(1e-3, 1e18, "bit/s"),
     WithJsonSchema(
         {
             "anyOf": [{"type": "number"}, {"type": "string"}],
@@ -67,6 +138,7 @@ BitsPerSecond = Annotated[
 Watts = Annotated[
     float,
     BeforeValidator(parse_power),
+    within(1e-3, 1e13, "W"),
     WithJsonSchema(
         {
             "anyOf": [{"type": "number"}, {"type": "string"}],
@@ -77,6 +149,7 @@ Watts = Annotated[
 Amount = Annotated[
     float,
     BeforeValidator(parse_flops),
+    within(1e-30, 1e30, ""),
     WithJsonSchema(
         {
             "anyOf": [{"type": "number"}, {"type": "string"}],
@@ -85,9 +158,23 @@ Amount = Annotated[
         }
     ),
 ]
+MAX_GROWTH = 1000.0
+"""Largest growth per year [-] (100,000%/y): more multiplies demand by 10^9 in three years."""
+
+
+def _growth_bounded(value: float) -> float:
+    if value > MAX_GROWTH:
+        raise ValueError(
+            f"a growth of {value:.3g} per year (x{1 + value:.3g} a year) is beyond "
+            f"{MAX_GROWTH:g} per year ({MAX_GROWTH * 100:,.0f}%/y)"
+        )
+    return value
+
+
 Growth = Annotated[
     float,
     BeforeValidator(parse_growth),
+    AfterValidator(_growth_bounded),
     WithJsonSchema(
         {
             "anyOf": [{"type": "number"}, {"type": "string"}],
@@ -108,7 +195,19 @@ Fraction = Annotated[
 ]
 
 
-Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
+Name = Annotated[
+    str,
+    AfterValidator(check_name),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": NAME_PATTERN,
+            "maxLength": NAME_MAX_LENGTH,
+            "description": "A name: letters of any script, digits, '_' and '-', starting with "
+            "a letter or digit.",
+        }
+    ),
+]
 
 
 def _origin_mix(value: object) -> object:

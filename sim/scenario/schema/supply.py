@@ -7,17 +7,17 @@ import math
 from typing import Annotated
 
 import numpy as np
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, model_validator
 
 from sim.scenario.catalogue import H100_MTBF
-from sim.scenario.schema.base import Name, Seconds, Section, Watts
+from sim.scenario.schema.base import MAX_COUNT, Count, Name, Seconds, Section, Watts
 
 
 class Accelerator(Section):
     """An accelerator type: peak dense FP16/BF16 compute and board power."""
 
-    tflops: float = Field(gt=0, description="Peak dense FP16/BF16 compute [TFLOPS].")
-    watts: float = Field(gt=0, description="Board power at full load [W].")
+    tflops: float = Field(ge=1e-3, le=1e6, description="Peak dense FP16/BF16 compute [TFLOPS].")
+    watts: float = Field(gt=0, le=1e6, description="Board power at full load [W].")
     idle_fraction: float = Field(
         0.2,
         ge=0,
@@ -40,9 +40,10 @@ STANDARD_CABINET_KW = 2.5
 class Server(Section):
     """The server model that fills a center's cabinets."""
 
-    accelerators: PositiveInt = Field(description="Accelerators per server [-].")
+    accelerators: Count = Field(description="Accelerators per server [-].")
     kw: float = Field(
         gt=0,
+        le=1e4,
         description="IT power of the whole server at full load, accelerators included [kW]; "
         "e.g. 10.2 for an 8xH100 DGX, ~6.5 for an 8xA100 server (Acme, DOMAIN.md).",
     )
@@ -52,11 +53,11 @@ class Phase(Section):
     """One step of a center's (or pool's) build-out or retirement."""
 
     at: Annotated[Seconds, Field(ge=0)] = Field(description="When the step takes effect [s].")
-    count: Annotated[int, Field(ge=0)] | None = Field(
+    count: Annotated[int, Field(ge=0, le=MAX_COUNT)] | None = Field(
         None, description="Accelerators installed from then on [-] (replaces the previous count)."
     )
-    add: PositiveInt | None = Field(None, description="Accelerators brought online [-].")
-    remove: PositiveInt | None = Field(
+    add: Count | None = Field(None, description="Accelerators brought online [-].")
+    remove: Count | None = Field(
         None,
         description="Accelerators retired [-]: no job starts on them any more; those running "
         "a job retire when it ends.",
@@ -120,10 +121,11 @@ class Pool(Section):
     accelerator: str = Field(
         description="Accelerator type: a catalogue name or one declared in `accelerators`."
     )
-    count: PositiveInt | None = Field(None, description="Number of accelerators [-].")
+    count: Count | None = Field(None, description="Number of accelerators [-].")
     pflops: float | None = Field(
         None,
         gt=0,
+        le=MAX_COUNT,
         description="Capacity as peak compute [PFLOPS], instead of `count`; converted to the "
         "nearest whole number of accelerators.",
     )
@@ -159,8 +161,8 @@ class Center(Section):
         description="Accelerator type: a catalogue name or one declared in `accelerators` "
         "(required unless `pools` is given).",
     )
-    count: PositiveInt | None = Field(None, description="Number of accelerators [-].")
-    cabinets: PositiveInt | None = Field(
+    count: Count | None = Field(None, description="Number of accelerators [-].")
+    cabinets: Count | None = Field(
         None,
         description="Capacity as cabinets of `kw_per_cabinet` IT power, instead of `count`: "
         "the cabinets' total IT power holds floor(cabinets x kw_per_cabinet / server kW) whole "
@@ -169,6 +171,7 @@ class Center(Section):
     kw_per_cabinet: float = Field(
         STANDARD_CABINET_KW,
         gt=0,
+        le=1e4,
         description="IT power of one cabinet [kW]. Default: the 2.5 kW standard cabinet of "
         "Chinese planning documents (DOMAIN.md); real AI racks draw 30-140 kW.",
     )
@@ -192,6 +195,7 @@ class Center(Section):
     pflops: float | None = Field(
         None,
         gt=0,
+        le=MAX_COUNT,
         description="Capacity as peak compute [PFLOPS] ('P'), instead of `count`; converted to the "
         "nearest whole number of accelerators.",
     )
@@ -210,7 +214,7 @@ class Center(Section):
         description="Power usage effectiveness: facility power / IT power [-]. DOMAIN.md: "
         "targets <= 1.25 east, <= 1.2 west; national average 1.42 (2025).",
     )
-    accelerators_per_server: PositiveInt = Field(
+    accelerators_per_server: Count = Field(
         8, description="Accelerators per server, for the per-server power overhead [-]."
     )
     server_overhead_kw: float = Field(

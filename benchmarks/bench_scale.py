@@ -1,0 +1,109 @@
+"""Network size: throughput and peak memory from 1 to 1,000 centers, siloed and on-demand.
+
+One 1,024-accelerator FIFO center per city, every city both a demand origin and a possible
+destination (any two cities linked at 20 ms, 400 Gb/s; jobs carry no dataset), mixed job
+sizes as in bench_engine.py, offered load ρ ≈ 0.8 at every center, the same total number of
+jobs at every size of network (so a bigger network covers a shorter horizon). Each row runs
+in its own subprocess (its peak memory is its own) and is printed with its throughput as a
+ratio to the 1-center row of the same dispatch in the same run: the machine's speed cancels.
+
+    python benchmarks/bench_scale.py                       # 10^5 jobs, 1 to 1,000 centers
+    python benchmarks/bench_scale.py --jobs 20000 --centers 1 10 100
+
+(From a checkout that is not the installed one, run with ``PYTHONPATH=.`` so the rows time
+this checkout's ``sim``.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+from bench_engine import ACCELERATORS, MEAN_RUN_H, RHO, SIZES, WEIGHTS
+
+CENTERS = [1, 10, 100, 300, 1000]
+DISPATCH = ["siloed", "on-demand"]
+
+
+def scenario_data(centers: int, jobs: int, dispatch: str) -> dict:
+    mean_size = sum(s * w for s, w in zip(SIZES, WEIGHTS, strict=True))
+    rate_per_h = RHO * ACCELERATORS / (mean_size * MEAN_RUN_H) * centers
+    cities = [f"city{index:04d}" for index in range(centers)]
+    center = {"centers": {"c": {"accelerator": "h100", "count": ACCELERATORS}}}
+    return {
+        "name": f"bench-scale-{centers}",
+        "run": {"horizon": f"{jobs / rate_per_h}h", "seed": 1, "timeseries_step": "1h"},
+        "cities": {city: center for city in cities},
+        "default_link": {"latency": "20ms", "bandwidth": "400Gbps"},
+        "workload": [
+            {
+                "name": "mixed",
+                "origin": {city: 1 for city in cities},
+                "arrival": {"kind": "poisson", "rate": f"{rate_per_h}/h"},
+                "size": {"kind": "choice", "values": SIZES, "weights": WEIGHTS},
+                "duration": {"kind": "exponential", "mean": f"{MEAN_RUN_H}h"},
+            }
+        ],
+        "scheduling": {"local": "fifo"},
+        "dispatch": dispatch,
+    }
+
+
+def child(centers: int, jobs: int, dispatch: str) -> None:
+    from sim.engine import simulate
+    from sim.scenario.loader import validate_data
+
+    scenario = validate_data(scenario_data(centers, jobs, dispatch), "<bench>")
+    started = time.perf_counter()
+    result = simulate(scenario, 1)
+    elapsed = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"jobs": result.jobs, "seconds": elapsed, "peak_rss_mb": peak_mb}))
+
+
+def measure(centers: int, jobs: int, dispatch: str) -> dict:
+    command = [sys.executable, __file__, "--child", dispatch, "--jobs", str(jobs)]
+    output = subprocess.run(
+        [*command, "--centers", str(centers)], check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(output)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=100_000, help="jobs per row")
+    parser.add_argument("--centers", type=int, nargs="+", default=CENTERS)
+    parser.add_argument("--dispatch", nargs="+", default=DISPATCH, choices=DISPATCH)
+    parser.add_argument("--child", choices=DISPATCH, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.centers[0], args.jobs, args.child)
+        return
+    print(
+        f"one {ACCELERATORS}-accelerator FIFO center per city, rho ~{RHO}, "
+        f"{args.jobs:,} jobs per row; ratios to the 1-center row of the same dispatch"
+    )
+    print(
+        f"{'dispatch':10} {'centers':>7} {'jobs':>8} {'seconds':>8} {'jobs/s':>9} "
+        f"{'x 1 center':>10} {'peak MB':>8} {'x 1 center':>10}"
+    )
+    for dispatch in args.dispatch:
+        first = None
+        for centers in args.centers:
+            row = measure(centers, args.jobs, dispatch)
+            rate = row["jobs"] / row["seconds"]
+            first = first or (rate, row["peak_rss_mb"])
+            print(
+                f"{dispatch:10} {centers:7,} {row['jobs']:8,} {row['seconds']:8.2f} "
+                f"{rate:9,.0f} {rate / first[0]:10.2f} {row['peak_rss_mb']:8.0f} "
+                f"{row['peak_rss_mb'] / first[1]:10.2f}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -14,6 +14,7 @@ Result tables, for notebooks (see docs/outputs.md)::
     results = sim.read_results("out")                         # a capsim run/batch/size folder
     batch = sim.run_sweep(path, {"cities.lab.centers.pool.count": [14, 16, 18]})
     sizing = sim.size_to_target(path, "cities.lab.centers.pool.count", "wait_p95_s <= 30min")
+    plan = sim.plan_to_targets("scenarios/china-national.yaml", "plan-out")  # its plan: section
     print(sim.summary_table(results.summary, "siloed"))
 
 Figures are in :mod:`sim.plots`, the planning report and its findings in :mod:`sim.reporting`,
@@ -26,6 +27,7 @@ from sim.report import comparison_table, summary_table, variants_table
 from sim.results import (
     Results,
     ResultsError,
+    plan_to_targets,
     read_results,
     run_scenario,
     run_sweep,
@@ -48,6 +50,7 @@ __all__ = [
     "jobs_table",
     "load_scenario",
     "parse_scenario",
+    "plan_to_targets",
     "read_results",
     "run_metrics",
     "run_replications",

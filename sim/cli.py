@@ -18,7 +18,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from sim import memory
 from sim.batch import cli as batch_cli
+from sim.batch import plan_cli
 from sim.batch.aggregate import run_table
 from sim.batch.executors import ProcessExecutor, SerialExecutor, Task
 from sim.batch.precision import PRECISION_HELP, chosen_precision, precision_option
@@ -148,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--origin", default="origin-city", help="the class's origin city")
     fit.set_defaults(handler=_fit)
     batch_cli.register(commands)
+    plan_cli.register(commands)
 
     report = commands.add_parser(
         "report", help="write the planning report of a run, batch or size output folder"
@@ -210,6 +213,10 @@ def _non_negative(text: str) -> int:
 def _run(args: argparse.Namespace) -> int:
     path = args.scenario or default_scenario()
     scenario = load_scenario(path)
+    estimate = memory.estimate_run(scenario, args.replications or scenario.run.replications)
+    memory.require(estimate, str(path))
+    # Each worker holds one run at its peak: no more workers than the memory holds.
+    args.workers = args.workers or memory.max_workers(estimate)
     try:
         summary = _run_into(args, path, scenario)
     except OSError as error:  # a write that failed midway: a full disk, a folder removed
@@ -231,14 +238,16 @@ def _run_into(args: argparse.Namespace, path: Path, scenario: Scenario) -> dict[
         writers: list[ParquetAppender] = []
         on_run = None
         if folder is not None:
-            jobs = ParquetAppender(folder.stage("jobs.parquet"))
             series = ParquetAppender(folder.stage("timeseries.parquet"))
-            writers = [jobs, series]
+            jobs = ParquetAppender(folder.stage("jobs.parquet")) if scenario.run.job_table else None
+            writers = [series] if jobs is None else [series, jobs]
 
             def on_run(task: Task, outcome: Outcome) -> None:
                 assert outcome.records is not None
-                jobs.append(outcome.records["jobs"])
                 series.append(outcome.records["timeseries"])
+                if jobs is not None:
+                    for chunk in outcome.records.get("jobs", []):
+                        jobs.append(chunk)
 
         progress = None if args.quiet else _Progress()
         started = time.perf_counter()
@@ -269,6 +278,8 @@ def _run_into(args: argparse.Namespace, path: Path, scenario: Scenario) -> dict[
             folder.stage_json("summary.json", summary)
             run_table(summary).to_parquet(folder.stage("summary.parquet"), index=False)
             folder.stage_bytes(SCENARIO_COPY, Path(path).read_bytes())
+            if not scenario.run.job_table:  # an earlier run's table would not be this run's
+                (folder.root / "jobs.parquet").unlink(missing_ok=True)
             folder.publish()
     return summary
 
@@ -283,8 +294,9 @@ def _print_run(args: argparse.Namespace, summary: dict[str, Any]) -> int:
     for line in [*wait_alarm_lines(summary), *precision_lines(summary)]:
         print(line)
     if args.out is not None:
+        jobs = "jobs.parquet, " if (args.out / "jobs.parquet").exists() else ""
         print(
-            f"wrote {args.out}/summary.json, summary.parquet, jobs.parquet, timeseries.parquet, "
+            f"wrote {args.out}/summary.json, summary.parquet, {jobs}timeseries.parquet, "
             "scenario.yaml"
         )
     return 0

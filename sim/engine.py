@@ -35,7 +35,7 @@ from sim.resources.failures import FailureLog, Failures
 from sim.resources.supply import supply_schedule
 from sim.scenario.schema import Scenario
 from sim.streams import run_seed
-from sim.workload import Demand, generate_demand
+from sim.workload import Demand, generate_demand, item_view
 
 ProgressCallback = Callable[[float], None]
 """Called with the fraction of simulated time done, from 0 to 1."""
@@ -125,10 +125,11 @@ def simulate(
     run = _Run(scenario, centers, demand, failures)
     run.execute(progress)
     n = len(demand)
-    lost = np.zeros(n) if failures is None else np.array(failures.lost)
-    interruptions = np.zeros(n) if failures is None else np.array(failures.interruptions)
-    start = np.asarray(run.start_time, dtype=np.float64)
-    end = start + np.asarray(run.duration, dtype=np.float64)
+    # np.zeros maps untouched zero pages: no memory until something writes to them.
+    lost = np.zeros(n) if failures is None else failures.lost
+    interruptions = np.zeros(n, np.int32) if failures is None else failures.interruptions
+    start = run.columns.start
+    end = start + run.columns.duration
     if failures is not None and failures.ends:
         # The release time itself: start + duration + lost can differ from it in the last bit.
         end[list(failures.ends)] = list(failures.ends.values())
@@ -142,19 +143,36 @@ def simulate(
         cities=tuple(scenario.cities),
         classes=tuple(w.name for w in scenario.workload),
         demand=demand,
-        center=np.asarray(run.center_of, dtype=np.int16),
-        duration=np.asarray(run.duration, dtype=np.float64),
+        center=run.columns.center,
+        duration=run.columns.duration,
         lost=lost,
-        interruptions=np.asarray(interruptions, dtype=np.int64),
+        interruptions=interruptions,
         failures=FailureLog.empty() if failures is None else failures.result(),
         start=start,
         end=end,
-        ready=np.asarray(run.ready, dtype=np.float64),
+        ready=run.columns.ready,
         edges=run.edges,
         busy_area=run.busy_area,
         queue_area=run.queue_area,
         queue_max=run.queue_max,
     )
+
+
+class _Columns:
+    """The per-job state a run writes, as numpy arrays of the narrowest type; the hot loop
+    reads and writes them through :func:`~sim.workload.item_view`, and they become the run's
+    result without a copy."""
+
+    def __init__(self, demand: Demand, work: bool):
+        n = len(demand)
+        self.center = np.full(n, -1, dtype=np.int16)
+        """Index of the center each job was dispatched to; -1 until it is [-]."""
+        self.duration = demand.duration.copy() if work else demand.duration
+        """Run time of each job [s]; for work given in FLOP, set when the job is dispatched."""
+        self.start = np.full(n, math.nan)
+        """Start time of each job [s]; NaN until it starts."""
+        self.ready = demand.arrival.copy()
+        """When each job reached its center (after moving its data) [s]."""
 
 
 def bin_edges(horizon: float, warmup: float, step: float) -> np.ndarray:
@@ -208,24 +226,23 @@ class _Run:
         self.centers = centers
         self.horizon = scenario.run.horizon
         self.n = len(demand)
-        self.arrival: list[float] = demand.arrival.tolist()
-        self.origin: list[int] = demand.origin.tolist()
-        self.size: list[int] = demand.size.tolist()
-        self.duration: list[float] = demand.duration.tolist()
-        """Run time of each job [s]; for work given in FLOP, set when the job is dispatched."""
-        self.work: list[float] | None = (
-            demand.work.tolist() if np.isfinite(demand.work).any() else None
-        )
+        gives_work = bool(np.isfinite(demand.work).any())
+        self.columns = _Columns(demand, gives_work)
+        self.arrival = item_view(demand.arrival)
+        self.origin = item_view(demand.origin)
+        self.size = item_view(demand.size)
+        self.duration = item_view(self.columns.duration)
+        self.work = item_view(demand.work) if gives_work else None
         """Per job, FLOP / (accelerators × MFU), NaN for classes that give a duration; None when
         no class gives work (then dispatch skips the per-pool run time)."""
         self.peak_flops = [c.tflops * 1e12 for c in centers]
-        priorities = np.array([w.priority for w in scenario.workload], dtype=np.int64)
+        priorities = np.array([w.priority for w in scenario.workload], dtype=np.int32)
         jobs = JobTable(
             size=self.size,
             duration=self.duration,
-            priority=priorities[demand.job_class].tolist(),
+            priority=item_view(priorities[demand.job_class]),
         )
-        self.start_time: list[float] = [math.nan] * self.n
+        self.start_time = item_view(self.columns.start)
         policy = local_policy(scenario.scheduling.local)
         depth = scenario.scheduling.backfill_depth
         self.failures = failures
@@ -254,19 +271,22 @@ class _Run:
         )
         self.backlog = self.dispatcher if self.dispatcher.tracks_backlog else None
         self.city_of = [c.city_index for c in centers]
-        self.dataset = demand.dataset.tolist()
-        self.ready: list[float] = list(self.arrival)
-        """When each job reached its center (after moving its data) [s]."""
+        self.dataset = item_view(demand.dataset)
+        self.ready = item_view(self.columns.ready)
         self.next_arrival = 0
         """Index of the next job to arrive."""
         # Bound once: a bound method made per event costs measurable time at 10^6 jobs.
         self._on_finish = self._finish
         static = self.dispatcher.static_choice(demand.origin, demand.size)
-        self.center_of: list[int] = [-1] * self.n if static is None else static.tolist()
-        if static is not None and self.work is not None:
+        if static is not None:
+            self.columns.center = static.astype(np.int16)
+        self.center_of = item_view(self.columns.center)
+        if static is not None and gives_work:
             peak = np.array(self.peak_flops)[static]
-            durations = np.where(np.isnan(demand.work), demand.duration, demand.work / peak)
-            self.duration[:] = durations.tolist()  # in place: the schedulers share the list
+            # In place: the schedulers read the same column.
+            self.columns.duration[:] = np.where(
+                np.isnan(demand.work), demand.duration, demand.work / peak
+            )
         self.edges = bin_edges(self.horizon, scenario.run.warmup, scenario.run.timeseries_step)
         shape = (len(centers), len(self.edges))
         self.busy_area = np.zeros(shape)

@@ -14,7 +14,7 @@ queued at the horizon counts with the wait it has had so far (a lower bound), an
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -70,6 +70,19 @@ METRIC_DOCS: dict[str, str] = {
     "checkpoint plus restarts, counted at the failure [accelerator·h]",
     "goodput": "Useful / held accelerator time of training: 1 - lost / busy training "
     "accelerator time [-]",
+    "capex_cny": "Depreciation in the window: accelerators and servers over `costs.server_life` "
+    "for their time installed, the facility (per MW of IT power at full load of the most "
+    "installed) over `costs.facility_life` [CNY]",
+    "maintenance_cny": "Maintenance in the window: `costs.maintenance_share` a year of the "
+    "capital in use [CNY]",
+    "network_cny": "Moving the data of jobs from other cities to the center [CNY]",
+    "tco_cny": "Total cost of ownership in the window: capex + maintenance + electricity "
+    "(`cost_cny`) + network [CNY]",
+    "tco_per_pflops_h_cny": "Total cost of ownership per delivered PFLOPS·h [CNY/(PFLOPS·h)]",
+    "tco_per_accelerator_h_cny": "Total cost of ownership per busy accelerator-hour: the tariff "
+    "at which compute sold by the hour breaks even [CNY/h]",
+    "build_cny": "Purchase price of the most accelerators installed, their servers and a "
+    "facility for them (not depreciated) [CNY]",
 }
 """Every metric of a summary, with its meaning and unit."""
 
@@ -78,20 +91,36 @@ def run_metrics(result: RunResult) -> dict[str, object]:
     """Metrics of one run, nested as ``{"overall": M, "cities": {city: M + {"centers": ...}}}``."""
     window = _Window(result)
     all_centers = list(range(len(result.centers)))
+    by_origin = _rows_by(result.demand.origin, len(result.cities))
+    sites: dict[tuple[int, str], int] = {}
+    site_of = [sites.setdefault((c.city_index, c.name), len(sites)) for c in result.centers]
+    # A job never dispatched (center -1) falls in one more group, of no site.
+    by_site = _rows_by(np.array([*site_of, len(sites)], np.int32)[result.center], len(sites))
     cities: dict[str, object] = {}
     for city_index, city in enumerate(result.cities):
         members = [c.index for c in result.centers if c.city_index == city_index]
         metrics: dict[str, object] = dict(
-            window.capacity_side(members) | window.job_side(result.demand.origin == city_index)
+            window.capacity_side(members) | window.job_side(by_origin[city_index])
         )
         pools = _pools_by_center(result, members)
         metrics["centers"] = {
-            name: window.capacity_side(group) | window.job_side(np.isin(result.center, group))
+            name: window.capacity_side(group) | window.job_side(by_site[sites[city_index, name]])
             for name, group in pools.items()
         }
         cities[city] = metrics
-    overall = window.capacity_side(all_centers) | window.job_side(np.ones(result.jobs, dtype=bool))
+    overall = window.capacity_side(all_centers) | window.job_side(slice(None))
     return {"overall": overall, "cities": cities}
+
+
+def _rows_by(keys: np.ndarray, groups: int) -> list[np.ndarray]:
+    """The rows (jobs) of each key 0 .. groups - 1, each in increasing order.
+
+    One stable sort for all groups: a boolean mask per group costs a pass over every job for
+    each of a national network's hundreds of centers.
+    """
+    order = np.argsort(keys, kind="stable").astype(np.int32)
+    bounds = np.searchsorted(keys[order], np.arange(groups + 1))
+    return [order[bounds[i] : bounds[i + 1]] for i in range(groups)]
 
 
 def _pools_by_center(result: RunResult, members: Sequence[int]) -> dict[str, list[int]]:
@@ -119,9 +148,8 @@ class _Window:
         wait_until = np.where(self.started, start, self.t1)
         self.wait = np.maximum(wait_until - demand.arrival, 0.0)
         self.arrived_in = demand.arrival >= self.t0
-        center_city = np.array([c.city_index for c in result.centers] + [-1])
+        center_city = np.array([c.city_index for c in result.centers] + [-1], dtype=np.int16)
         self.moved = center_city[result.center] != demand.origin
-        self.transfer = result.ready - demand.arrival
         log = result.failures
         in_window = (log.time >= self.t0) & (log.time < self.t1)
         self.failure_center = result.center[log.job[in_window]]
@@ -172,7 +200,52 @@ class _Window:
             "interruptions": float(failed.sum()),
             "lost_accelerator_h": lost / 3600.0,
             "goodput": 1.0 - lost / float(busy.sum()) if busy.sum() > 0 else math.nan,
+            **self._costs(centers, float(held.sum()), delivered, float(cost)),
         }
+
+    def _costs(
+        self, centers: Sequence[int], held_s: float, delivered: float, electricity: float
+    ) -> Metrics:
+        """The cost model's metrics of ``centers``, held for ``held_s`` accelerator-seconds
+        and delivering ``delivered`` PFLOPS·h for ``electricity`` CNY in the window."""
+        r = self.result
+        depreciation = maintenance = build = 0.0
+        for pools in self._sites(centers).values():
+            facility_kw = self._peak_full_load_kw(pools) / r.centers[pools[0]].pue
+            for index, c in enumerate(pools):
+                spec = r.centers[c]
+                installed_s = (
+                    self._area(self.levels.installed, c)
+                    if spec.changes
+                    else spec.count * self.length
+                )
+                kw = facility_kw if index == 0 else 0.0  # a site has one facility
+                capital, upkeep = spec.costs.capital_cny(installed_s, kw, self.length)
+                depreciation, maintenance = depreciation + capital, maintenance + upkeep
+                build += spec.max_count * spec.costs.accelerator_cny
+                build += kw * spec.costs.facility_cny_per_kw
+        moved_in = self.moved & self.arrived_in & np.isin(r.center, centers)
+        moved_tb = float(r.demand.dataset[moved_in].sum() / 1e12)
+        network = moved_tb * r.centers[centers[0]].costs.network_cny_per_tb if centers else 0.0
+        tco = depreciation + maintenance + electricity + network
+        return {
+            "capex_cny": depreciation,
+            "maintenance_cny": maintenance,
+            "network_cny": network,
+            "tco_cny": tco,
+            "tco_per_pflops_h_cny": tco / delivered if delivered > 0 else math.nan,
+            "tco_per_accelerator_h_cny": tco / (held_s / 3600.0) if held_s > 0 else math.nan,
+            "build_cny": build,
+        }
+
+    def _sites(self, centers: Sequence[int]) -> dict[tuple[int, str], list[int]]:
+        """The engine-level centers (pools) among ``centers`` by site: a center with several
+        pools is one site (its pools share its cabinets, power cap and facility)."""
+        sites: dict[tuple[int, str], list[int]] = {}
+        for c in centers:
+            spec = self.result.centers[c]
+            sites.setdefault((spec.city_index, spec.name), []).append(c)
+        return sites
 
     def _area(self, levels: list[np.ndarray | None], center: int) -> float:
         """A supply level's area over the window [accelerator·s]; 0 where it is static."""
@@ -206,12 +279,8 @@ class _Window:
     def _facility(self, centers: Sequence[int]) -> Metrics:
         """Cabinets filled and power headroom of the sites among ``centers`` (a center with
         several pools is one site: its pools share its cabinets and power cap)."""
-        sites: dict[tuple[int, str], list[int]] = {}
-        for c in centers:
-            spec = self.result.centers[c]
-            sites.setdefault((spec.city_index, spec.name), []).append(c)
         cabinets, headroom_kw, capped = 0.0, 0.0, False
-        for pools in sites.values():
+        for pools in self._sites(centers).values():
             site = self.result.centers[pools[0]]
             full_kw = self._peak_full_load_kw(pools)
             cabinets += math.ceil(full_kw / site.pue / site.kw_per_cabinet - 1e-9)
@@ -246,80 +315,120 @@ class _Window:
         energy = float(kwh.sum())
         return energy, float(np.dot(kwh, price)), energy * spec.carbon_intensity
 
-    def job_side(self, mask: np.ndarray) -> Metrics:
-        arrived = mask & self.arrived_in
-        completed = mask & self.completed_in & self.arrived_in
-        waits = self.wait[arrived]
-        run_time = self.result.duration[completed]
-        turnaround = self.end[completed] - self.arrival[completed]
+    def job_side(self, rows: np.ndarray | slice) -> Metrics:
+        """Job-side metrics of the jobs ``rows`` (indices in increasing order, or a slice)."""
+        arrived = self.arrived_in[rows]
+        completed_in = self.completed_in[rows]
+        completed = completed_in & arrived
+        waits = self.wait[rows][arrived]
+        run_time = self.result.duration[rows][completed]
+        turnaround = self.end[rows][completed] - self.arrival[rows][completed]
         slowdown = np.maximum(1.0, turnaround / np.maximum(run_time, SLOWDOWN_THRESHOLD_S))
         p50, p95, p99 = np.percentile(waits, [50, 95, 99]) if len(waits) else (np.nan,) * 3
-        moved = arrived & self.moved
+        moved = arrived & self.moved[rows]
+        started = self.started[rows]
         return {
             "jobs_arrived": float(arrived.sum()),
-            "jobs_started": float((mask & self.started_in).sum()),
-            "jobs_completed": float((mask & self.completed_in).sum()),
-            "jobs_queued_end": float((mask & ~self.started).sum()),
-            "jobs_running_end": float((mask & self.running_end).sum()),
+            "jobs_started": float(self.started_in[rows].sum()),
+            "jobs_completed": float(completed_in.sum()),
+            "jobs_queued_end": float(len(started) - started.sum()),
+            "jobs_running_end": float(self.running_end[rows].sum()),
             "wait_mean_s": _mean(waits),
             "wait_p50_s": float(p50),
             "wait_p95_s": float(p95),
             "wait_p99_s": float(p99),
             "turnaround_mean_s": _mean(turnaround),
             "slowdown_mean": _mean(slowdown),
-            "queue_len_max": float(self._queue_max(mask)),
+            "queue_len_max": float(self._queue_max(rows)),
             "jobs_moved": float(moved.sum()),
-            "data_moved_tb": float(self.result.demand.dataset[moved].sum() / 1e12),
-            "transfer_mean_s": _mean(self.transfer[moved & ~np.isnan(self.transfer)]),
+            "data_moved_tb": float(self.result.demand.dataset[rows][moved].sum() / 1e12),
+            "transfer_mean_s": _mean(self._transfers(rows, moved)),
         }
 
-    def _queue_max(self, mask: np.ndarray) -> int:
-        """Largest number of jobs of ``mask`` waiting at once within the window."""
-        arrivals = self.arrival[mask]
-        starts = np.where(self.started[mask], self.result.start[mask], np.inf)
-        times = np.concatenate([arrivals, starts])
-        steps = np.concatenate([np.ones(len(arrivals)), -np.ones(len(starts))])
-        # A start at the same instant as an arrival is applied first: no phantom peak.
-        order = np.lexsort((steps, times))
-        level = np.cumsum(steps[order])
-        times = times[order]
-        inside = (times >= self.t0) & (times < self.t1)
-        before = times < self.t0
-        at_start = level[before][-1] if before.any() else 0.0
-        return int(max(at_start, level[inside].max(initial=0.0)))
+    def _transfers(self, rows: np.ndarray | slice, moved: np.ndarray) -> np.ndarray:
+        """Time to move the data of the jobs of ``rows`` that ``moved``, once arrived [s]."""
+        transfer = self.result.ready[rows][moved] - self.arrival[rows][moved]
+        return transfer[~np.isnan(transfer)]
+
+    def _queue_max(self, rows: np.ndarray | slice) -> int:
+        """Largest number of jobs of ``rows`` waiting at once within the window.
+
+        The queue grows only at arrivals, so its longest is at the window's start or just
+        after an arrival in the window: arrivals so far (jobs are in arrival order) less the
+        starts up to that instant (a start at the same instant as an arrival is applied
+        first, so a job that starts on arrival makes no phantom peak).
+        """
+        arrivals = self.arrival[rows]
+        starts = np.sort(self.result.start[rows][self.started[rows]])
+        before = np.searchsorted(arrivals, self.t0, side="left")
+        at_start = before - np.searchsorted(starts, self.t0, side="left")
+        inside = slice(before, np.searchsorted(arrivals, self.t1, side="left"))
+        level = np.arange(inside.start + 1, inside.stop + 1) - np.searchsorted(
+            starts, arrivals[inside], side="right"
+        )
+        return int(max(at_start, level.max(initial=0)))
 
 
 def _mean(values: np.ndarray) -> float:
     return float(values.mean()) if len(values) else float("nan")
 
 
-def jobs_table(result: RunResult) -> pd.DataFrame:
-    """Per-job records of a run, one row per job, with names rather than indices."""
+JOB_ROWS_PER_CHUNK = 1 << 18
+"""Rows of a chunk of :func:`jobs_table_chunks` (~30 MB as a frame)."""
+
+
+def jobs_table(result: RunResult, rows: slice = slice(None)) -> pd.DataFrame:
+    """Per-job records of a run, one row per job (of ``rows``), with names rather than
+    indices; the categories of a column are the same whichever rows are taken."""
     d = result.demand
-    center_names = np.array([c.name for c in result.centers] + ["(none)"])
-    center_cities = np.array([c.city for c in result.centers] + ["(none)"])
-    accelerators = np.array([c.accelerator for c in result.centers] + ["(none)"])
-    center = np.where(result.center >= 0, result.center, len(result.centers))
+    jobs = np.arange(result.jobs, dtype=np.int64)[rows]
+    # Names of the centers that ran a job, sorted: the categories of the whole table.
+    index = np.where(result.center >= 0, result.center, len(result.centers))
+    used = np.flatnonzero(np.bincount(index, minlength=len(result.centers) + 1))
+    center = index[rows]
+    labels = {
+        "city": [c.city for c in result.centers] + ["(none)"],
+        "center": [c.name for c in result.centers] + ["(none)"],
+        "accelerator": [c.accelerator for c in result.centers] + ["(none)"],
+    }
+    named = {key: _categorical(np.array(names), used, center) for key, names in labels.items()}
     return pd.DataFrame(
         {
-            "replication": np.full(result.jobs, result.replication, dtype=np.int32),
-            "job": np.arange(result.jobs, dtype=np.int64),
-            "class": pd.Categorical.from_codes(d.job_class, categories=list(result.classes)),
-            "origin": pd.Categorical.from_codes(d.origin, categories=list(result.cities)),
-            "city": pd.Categorical(center_cities[center]),
-            "center": pd.Categorical(center_names[center]),
-            "size": d.size.astype(np.int32),
-            "arrival_s": d.arrival,
-            "ready_s": result.ready,
-            "start_s": result.start,
-            "end_s": result.end,
-            "duration_s": result.duration,
-            "wait_s": result.start - d.arrival,
-            "accelerator": pd.Categorical(accelerators[center]),
-            "interruptions": result.interruptions.astype(np.int32),
-            "lost_s": result.lost,
+            "replication": np.full(len(jobs), result.replication, dtype=np.int32),
+            "job": jobs,
+            "class": pd.Categorical.from_codes(d.job_class[rows], categories=list(result.classes)),
+            "origin": pd.Categorical.from_codes(d.origin[rows], categories=list(result.cities)),
+            "city": named["city"],
+            "center": named["center"],
+            "size": d.size[rows].astype(np.int32),
+            "arrival_s": d.arrival[rows],
+            "ready_s": result.ready[rows],
+            "start_s": result.start[rows],
+            "end_s": result.end[rows],
+            "duration_s": result.duration[rows],
+            "wait_s": result.start[rows] - d.arrival[rows],
+            "accelerator": named["accelerator"],
+            "interruptions": result.interruptions[rows].astype(np.int32),
+            "lost_s": result.lost[rows],
         }
     )
+
+
+def _categorical(names: np.ndarray, used: np.ndarray, center: np.ndarray) -> pd.Categorical:
+    """The name of each job's center, categories the sorted names of the ``used`` centers."""
+    categories, codes = np.unique(names[used], return_inverse=True)
+    code_of = np.full(len(names), -1, dtype=np.int32)
+    code_of[used] = codes
+    return pd.Categorical.from_codes(code_of[center], categories=categories.tolist())
+
+
+def jobs_table_chunks(
+    result: RunResult, rows_per_chunk: int = JOB_ROWS_PER_CHUNK
+) -> Iterator[pd.DataFrame]:
+    """:func:`jobs_table` in pieces of ``rows_per_chunk`` rows, in job order: to write a long
+    run's table without holding all of it (~90 bytes a job as a frame) at once."""
+    for first in range(0, max(result.jobs, 1), rows_per_chunk):
+        yield jobs_table(result, slice(first, first + rows_per_chunk))
 
 
 def timeseries_table(result: RunResult) -> pd.DataFrame:

@@ -37,9 +37,15 @@ def period_metrics(result: RunResult, period: float) -> dict[str, Any]:
     inside = (arrival >= result.warmup) & (which < len(edges) - 1)
 
     def per_period(mask: np.ndarray) -> dict[str, list[float]]:
+        # One stable sort by period instead of a pass over every job per period (hours for a
+        # year of 1-hour periods at 10^6 jobs); each period keeps its jobs in arrival order.
+        chosen = mask & inside
+        order = np.argsort(which[chosen], kind="stable")
+        grouped, period_of = wait[chosen][order], which[chosen][order]
+        bounds = np.searchsorted(period_of, np.arange(len(edges)))
         rows: dict[str, list[float]] = {name: [] for name in PERIOD_METRICS}
         for index in range(len(edges) - 1):
-            waits = wait[mask & inside & (which == index)]
+            waits = grouped[bounds[index] : bounds[index + 1]]
             rows["jobs_arrived"].append(float(len(waits)))
             rows["wait_mean_s"].append(float(waits.mean()) if len(waits) else math.nan)
             rows["wait_p95_s"].append(float(np.percentile(waits, 95)) if len(waits) else math.nan)

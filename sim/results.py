@@ -21,7 +21,7 @@ from sim.output import SCENARIO_COPY, OutputError, verify_folder
 from sim.scenario import Scenario, load_scenario
 from sim.summary import run_replications
 
-Kind = Literal["run", "batch", "size"]
+Kind = Literal["run", "batch", "size", "plan"]
 
 
 class ResultsError(Exception):
@@ -36,13 +36,15 @@ class Results:
     summary: dict[str, Any]
     """summary.json (for ``size``: a minimal one built from sizing.json)."""
     jobs: pd.DataFrame | None = None
-    """jobs.parquet of a run."""
+    """jobs.parquet of a run (None when it has none: ``run.job_table: false``)."""
     timeseries: pd.DataFrame | None = None
     """timeseries.parquet of a run."""
     table: pd.DataFrame | None = None
     """summary.parquet of a batch."""
     sizing: dict[str, Any] | None = None
     """sizing.json, when the folder holds one."""
+    plan: dict[str, Any] | None = None
+    """plan.json of ``capsim plan``, when the folder holds one."""
     scenario_text: str | None = None
     """The scenario file as run (``DIR/scenario.yaml``), with its comments."""
     folder: Path | None = None
@@ -67,10 +69,14 @@ def read_results(folder: str | Path) -> Results:
         raise ResultsError(str(error)) from None
     summary = _read_json(root / "summary.json")
     sizing = _read_json(root / "sizing.json")
+    plan = _read_json(root / "plan.json")
+    if plan is not None:
+        text = _scenario_text(root, {})
+        return Results(kind="plan", summary={}, plan=plan, folder=root, scenario_text=text)
     if summary is None and sizing is None:
         raise ResultsError(
-            f"{root} holds no summary.json or sizing.json: not the output folder of "
-            "`capsim run --out`, `capsim batch --out` or `capsim size --out`"
+            f"{root} holds no summary.json, sizing.json or plan.json: not the output folder "
+            "of `capsim run --out`, `capsim batch --out`, `capsim size --out` or `capsim plan`"
         )
     results = Results(kind="size", summary={}, sizing=sizing, folder=root)
     if summary is not None:
@@ -171,14 +177,15 @@ def run_scenario(
     series: list[pd.DataFrame] = []
 
     def keep(variant: str, result: RunResult) -> None:
-        jobs.append(jobs_table(result).assign(variant=variant))
+        if scenario.run.job_table:
+            jobs.append(jobs_table(result).assign(variant=variant))
         series.append(timeseries_table(result).assign(variant=variant))
 
     summary = run_replications(scenario, seed=seed, replications=replications, on_result=keep)
     return Results(
         kind="run",
         summary=summary,
-        jobs=_concat(jobs),
+        jobs=_concat(jobs) if jobs else None,
         timeseries=_concat(series),
         scenario_text=text,
     )
@@ -268,3 +275,34 @@ def size_to_target(
             step=step,
         )
     return sizing.document()
+
+
+def plan_to_targets(
+    scenario: str | Path,
+    out: str | Path,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    resume: bool = True,
+) -> dict[str, Any]:
+    """Search the scenario's `plan:` section as ``capsim plan --out`` does, in this process:
+    writes plan.json, plan.parquet and scenario.yaml (the scenario as planned, ``overrides``
+    laid over it) to ``out`` for ``capsim report``, and returns plan.json's document."""
+    import yaml
+
+    from sim.batch import SerialExecutor
+    from sim.batch.plan_answer import plan_capacity
+    from sim.batch.plan_cli import write_plan
+    from sim.batch.planning import Evaluator, load_plan
+    from sim.output import open_folder
+
+    setup = load_plan(Path(scenario), seed=seed, overrides=overrides)
+    as_planned = (
+        Path(scenario).read_bytes()
+        if not overrides
+        else yaml.safe_dump(setup.data, sort_keys=False).encode("utf-8")
+    )
+    with open_folder(Path(out), "plan") as folder, SerialExecutor() as executor:
+        document, table = plan_capacity(Evaluator(setup, executor, folder.root, resume=resume))
+        write_plan(folder, document, table, as_planned)
+    return document

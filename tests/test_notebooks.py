@@ -14,9 +14,14 @@ ROOT = Path(__file__).parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-def test_the_three_notebooks_are_there():
+def test_the_notebooks_are_there():
     names = [path.stem for path in NOTEBOOKS]
-    assert names == ["01-first-run", "02-siloed-vs-on-demand", "03-capacity-sizing"]
+    assert names == [
+        "01-first-run",
+        "02-siloed-vs-on-demand",
+        "03-capacity-sizing",
+        "04-where-to-build",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

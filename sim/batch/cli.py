@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from sim import memory
 from sim.batch.executors import Executor, make_executor
 from sim.batch.grid import build_grid
 from sim.batch.precision import PRECISION_HELP, chosen_precision
@@ -23,7 +25,7 @@ from sim.batch.runner import BatchError, run_batch
 from sim.batch.sizing import Evaluation, SizingError, Target, size_capacity
 from sim.output import SCENARIO_COPY, optional_folder
 from sim.report import batch_alarm_lines, point_label, precision_lines
-from sim.scenario import load_scenario
+from sim.scenario import Scenario, load_scenario
 
 EXIT_FAILED, EXIT_INPUT = 1, 2
 SHOWN = ["utilisation", "jobs_completed", "wait_mean_s", "wait_p95_s"]
@@ -120,9 +122,33 @@ def _executor(args: argparse.Namespace) -> Executor | None:
         return None
 
 
+def _fit_workers(args: argparse.Namespace, scenarios: list[Scenario], file: str) -> bool:
+    """Check the command fits in memory and choose how many local workers it may use: at most
+    the cores and what fits beside one run each (``--workers`` above that is refused)."""
+    local = not (args.serial or args.scheduler)
+    estimate = memory.estimate_batch(scenarios, args.replications, 0)
+    if local:
+        limit = memory.max_workers(estimate)
+        if args.workers is not None and args.workers > limit:
+            print(
+                f"capsim: --workers {args.workers} is more than this machine can run at once: "
+                f"at most {limit} ({os.cpu_count()} cores; one run needs about "
+                f"{memory.gigabytes(estimate.run_peak + memory.BYTES_PER_PROCESS)} with its "
+                f"process, {memory.gigabytes(memory.available() or 0)} available)",
+                file=sys.stderr,
+            )
+            return False
+        args.workers = args.workers or limit
+        estimate = memory.estimate_batch(scenarios, args.replications, args.workers)
+    memory.require(estimate, file)
+    return True
+
+
 def _batch(args: argparse.Namespace) -> int:
     base, axes, points = build_grid(args.scenario, args.sweep)
     precision = chosen_precision(base, args.precision, args.replications)
+    if not _fit_workers(args, [point.scenario for point in points], str(args.scenario)):
+        return EXIT_INPUT
     executor = _executor(args)
     if executor is None:
         return EXIT_INPUT
@@ -195,6 +221,8 @@ def _size(args: argparse.Namespace) -> int:
     replications = args.replications or (precision.min_replications if precision else 10)
     if replications < 2:
         print("capsim: size needs --replications >= 2 for a confidence bound", file=sys.stderr)
+        return EXIT_INPUT
+    if not _fit_workers(args, [load_scenario(args.scenario)], str(args.scenario)):
         return EXIT_INPUT
     executor = _executor(args)
     if executor is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import difflib
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from sim import memory
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.loader import validate_data
 from sim.scenario.reading import read_text, read_yaml
@@ -141,6 +143,7 @@ def build_grid(
         axes = grid_axes(base.sweep, cli_axes)
     except ValueError as error:
         raise ScenarioError([Problem(file, ("sweep",), str(error))]) from None
+    memory.require_points(math.prod(len(values) for values in axes.values()), file)
     points: list[Point] = []
     problems: list[Problem] = []
     for index, values in enumerate(itertools.product(*axes.values())):
@@ -186,13 +189,20 @@ def point_scenario(
     try:
         return validate_data(merged, file, node, base_dir)
     except ScenarioError as error:
-        hints = [_hint(data, path) for path in params]
+        # A typo in a path leads, once (the grid drops repeats), with its "did you mean";
+        # the unknown-key problem it causes at every point would only repeat it.
+        hinted = {path: hint for path in params if (hint := _hint(data, path))}
+        typos = [tuple(split_path(path)) for path in hinted]
         raise ScenarioError(
-            [
+            [Problem(file, ("sweep",), hint) for hint in hinted.values()]
+            + [
                 Problem(p.file, p.loc, f"{p.message} [sweep point {label}]", p.line)
                 for p in error.problems
+                if not (
+                    p.message.startswith("unknown key")
+                    and any(typo[: len(p.loc)] == p.loc for typo in typos)
+                )
             ]
-            + [Problem(file, ("sweep",), hint) for hint in hints if hint]
         ) from None
 
 

@@ -82,7 +82,7 @@ class BatchStore:
             # JSON keeps every float to the last digit (and NaN), so a batch's periods equal
             # those of `capsim run`.
             table = table.replace_schema_metadata({PERIODS_KEY: json.dumps(periods)})
-        with atomic_path(self.runs / f"{run.stem}.parquet") as temporary:
+        with atomic_path(self.runs / f"{run.stem}.parquet", sync_folder=False) as temporary:
             pq.write_table(table, temporary)
         (self.failed / f"{run.stem}.json").unlink(missing_ok=True)
 

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from sim.engine import RunResult, simulate
-from sim.metrics import METRIC_DOCS, jobs_table, run_metrics, timeseries_table
+from sim.metrics import METRIC_DOCS, jobs_table_chunks, run_metrics, timeseries_table
 from sim.periods import period_metrics
 from sim.scenario.loader import expand_variants
 from sim.scenario.schema import Scenario
@@ -34,9 +34,10 @@ class RunRows:
 
     rows: pd.DataFrame
     periods: dict[str, Any] | None = None
-    records: dict[str, pd.DataFrame] | None = None
-    """With ``records``: the run's ``jobs`` and ``timeseries`` tables (as jobs.parquet and
-    timeseries.parquet hold them, with a ``variant`` column)."""
+    records: dict[str, Any] | None = None
+    """With ``records``: the run's ``timeseries`` table and, if its scenario keeps one
+    (``run.job_table``), its ``jobs`` table as a list of chunks (as timeseries.parquet and
+    jobs.parquet hold them, with a ``variant`` column)."""
 
 
 def run_one(
@@ -79,12 +80,11 @@ def run_one(
     result = simulate(chosen, seed, replication=replication)
     period = chosen.run.period
     periods = None if period is None else period_metrics(result, period)
-    tables = None
+    tables: dict[str, Any] | None = None
     if records:
-        tables = {
-            "jobs": jobs_table(result).assign(variant=variant),
-            "timeseries": timeseries_table(result).assign(variant=variant),
-        }
+        tables = {"timeseries": timeseries_table(result).assign(variant=variant)}
+        if chosen.run.job_table:
+            tables["jobs"] = [c.assign(variant=variant) for c in jobs_table_chunks(result)]
     if keep is not None:
         keep(variant, result)
     return RunRows(metrics_rows(run_metrics(result)), periods, tables)
@@ -147,7 +147,7 @@ class Outcome:
     detail: str = ""
     """The traceback of the error, for the failure record."""
     periods: dict[str, Any] | None = None
-    records: dict[str, pd.DataFrame] | None = None
+    records: dict[str, Any] | None = None
 
 
 def guarded(

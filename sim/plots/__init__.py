@@ -9,6 +9,7 @@ built without pyplot (no display, no global figure registry): save them with
 
 from sim.plots.bars import city_bars, energy_bars
 from sim.plots.levels import city_levels, period_waits, utilisation_over_time, wait_cdf, waits
+from sim.plots.plan import plan_frontier
 from sim.plots.style import STYLE, axis_label, format_value, metric_label, metric_scale
 from sim.plots.sweeps import sizing_curve, sweep_curve
 
@@ -22,6 +23,7 @@ __all__ = [
     "metric_label",
     "metric_scale",
     "period_waits",
+    "plan_frontier",
     "sizing_curve",
     "sweep_curve",
     "utilisation_over_time",

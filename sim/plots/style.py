@@ -53,6 +53,8 @@ _LABELS = {
     "jobs_moved": "jobs moved",
     "delivered_pflops_h": "compute delivered",
     "cost_per_pflops_h_cny": "cost per PFLOPS·h",
+    "tco_cny": "total cost of ownership",
+    "build_cny": "build cost",
 }
 
 
@@ -108,7 +110,7 @@ def metric_scale(metric: str, values: Sequence[float] | np.ndarray = ()) -> tupl
         return SECONDS_PER["d"], "d"
     if metric == "utilisation":
         return 0.01, "%"
-    if metric == "cost_cny":
+    if metric in ("cost_cny", "tco_cny", "capex_cny", "maintenance_cny", "build_cny"):
         return (1e6, "million CNY") if largest >= 1e6 else (1.0, "CNY")
     units = {
         "energy_mwh": "MWh",

@@ -32,6 +32,7 @@ from sim.reporting.document import (
     Table,
 )
 from sim.reporting.findings import run_findings, sizing_findings, sweep_findings
+from sim.reporting.plan import plan_figures, plan_findings, plan_method, plan_tables
 from sim.results import Results
 from sim.summary import capsim_version
 from sim.units import format_duration
@@ -63,7 +64,11 @@ def build_report(results: Results) -> Document:
     """The planning report of a run, batch or sizing folder."""
     summary = results.summary
     model = scenario_model(results.scenario_text) if results.scenario_text else None
-    name = summary.get("scenario") or (model.name if model is not None else "sizing")
+    name = (
+        summary.get("scenario")
+        or (results.plan or {}).get("scenario")
+        or (model.name if model is not None else "sizing")
+    )
     document = Document(
         title=f"Capacity plan: {name}",
         subtitle=model.description.strip() if model is not None else "",
@@ -84,6 +89,10 @@ def build_report(results: Results) -> Document:
             findings.blocks.append(Bullets(batch_alarm_lines(summary), "When waits cross a day"))
         figures.blocks += _batch_figures(results)
         tables.blocks += _batch_tables(results)
+    elif results.plan is not None:
+        findings.blocks += plan_findings(results.plan)
+        figures.blocks += plan_figures(results.plan)
+        tables.blocks += plan_tables(results.plan)
     if results.sizing is not None:
         findings.blocks.append(Bullets(sizing_findings(results.sizing)))
         figures.blocks.append(
@@ -91,7 +100,8 @@ def build_report(results: Results) -> Document:
         )
         tables.blocks.append(_sizing_table(results.sizing))
     _assumptions(document.section("assumptions"), results)
-    document.section("method").blocks += _method(results)
+    method = document.section("method")
+    method.blocks += _method(results) if results.plan is None else plan_method(results.plan)
     for section in document.sections:
         if not section.blocks:
             section.blocks.append(Paragraph("Not available for this output folder."))

@@ -15,6 +15,36 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.scenario.schema import Scenario
+from sim.units import YEAR
+
+
+@dataclass(frozen=True)
+class CenterCosts:
+    """Prices that turn a center's installed capacity into cost (see `Costs` in the schema)."""
+
+    accelerator_cny: float
+    """One accelerator with its share of a server [CNY]; NaN if its type has no price."""
+    facility_cny_per_kw: float
+    """Facility per kW of IT power at full load [CNY/kW]."""
+    server_life_s: float
+    facility_life_s: float
+    maintenance_share: float
+    """Maintenance per year as a share of capital in use [1/y]."""
+    network_cny_per_tb: float
+
+    def capital_cny(
+        self, accelerator_s: float, facility_kw: float, window_s: float
+    ) -> tuple[float, float]:
+        """(Depreciation, maintenance) [CNY] of ``accelerator_s`` accelerator-seconds installed
+        and a facility of ``facility_kw`` of IT power standing for ``window_s`` seconds."""
+        hardware = accelerator_s * self.accelerator_cny
+        facility = facility_kw * self.facility_cny_per_kw * window_s
+        depreciation = hardware / self.server_life_s + facility / self.facility_life_s
+        return depreciation, self.maintenance_share * (hardware + facility) / YEAR
+
+
+NO_COSTS = CenterCosts(math.nan, math.nan, 1.0, 1.0, 0.0, 0.0)
+"""Costs of a center built without a scenario's cost model (tests build specs by hand)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +89,8 @@ class CenterSpec:
     empty for a center whose capacity never changes."""
     inference_by_hour: tuple[int, ...] = ()
     """Accelerators the center's inference loads hold in each hour of the day; empty: none."""
+    costs: CenterCosts = NO_COSTS
+    """Prices of the center's accelerators, servers, facility and data moved in."""
 
     @property
     def changes(self) -> bool:
@@ -151,9 +183,25 @@ def build_centers(scenario: Scenario) -> tuple[CenterSpec, ...]:
                         inference_by_hour=_inference_by_hour(
                             scenario, city_name, center_name, pool_index
                         ),
+                        costs=_center_costs(scenario, accelerator.capex_cny, server.accelerators),
                     )
                 )
     return tuple(centers)
+
+
+def _center_costs(
+    scenario: Scenario, capex_cny: float | None, accelerators_per_server: int
+) -> CenterCosts:
+    costs = scenario.costs
+    price = math.nan if capex_cny is None else capex_cny
+    return CenterCosts(
+        accelerator_cny=price + costs.server_cny / accelerators_per_server,
+        facility_cny_per_kw=costs.facility_cny_per_mw / 1000.0,
+        server_life_s=costs.server_life,
+        facility_life_s=costs.facility_life,
+        maintenance_share=costs.maintenance_share,
+        network_cny_per_tb=costs.network_cny_per_tb,
+    )
 
 
 def _inference_by_hour(scenario: Scenario, city: str, center: str, pool: int) -> tuple[int, ...]:

@@ -10,7 +10,7 @@ from sim.policies import CenterView, DispatchContext, JobTable, LocalScheduler
 from sim.resources import CenterSpec
 from sim.resources.transfers import Schedule, SharedLink
 from sim.scenario.schema import Scenario
-from sim.workload import Demand
+from sim.workload import Demand, item_view
 
 
 def city_links(
@@ -40,7 +40,7 @@ def dispatch_context(
     schedulers: list[LocalScheduler],
     jobs: JobTable,
     links: list[list[SharedLink | None]],
-    work: list[float] | None,
+    work: Sequence[float] | None,
 ) -> DispatchContext:
     """What the run's dispatcher may look at: each center's real state (its scheduler), its
     speed, energy and price, the links, and per job the centers it may go to."""
@@ -78,8 +78,8 @@ def dispatch_context(
         centers=views,
         schedulers=schedulers,
         jobs=jobs,
-        origin=demand.origin.tolist(),
-        dataset=demand.dataset.tolist(),
+        origin=item_view(demand.origin),
+        dataset=item_view(demand.dataset),
         work=work,
         candidates=_Candidates(allowed, demand, capacity),
         local_candidates=_Candidates(local, demand, capacity),
@@ -97,9 +97,9 @@ class _Candidates(Sequence[list[int]]):
         self, allowed: dict[tuple[int, int], list[int]], demand: Demand, capacity: list[int]
     ):
         self.allowed = allowed
-        self.job_class = demand.job_class.tolist()
-        self.origin = demand.origin.tolist()
-        self.size = demand.size.tolist()
+        self.job_class = item_view(demand.job_class)
+        self.origin = item_view(demand.origin)
+        self.size = item_view(demand.size)
         self.capacity = capacity
         self.cache: dict[tuple[int, int, int], list[int]] = {}
 

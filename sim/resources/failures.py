@@ -29,6 +29,7 @@ import numpy as np
 from sim.resources.centers import CenterSpec
 from sim.scenario.schema import Scenario
 from sim.streams import stream
+from sim.workload import item_view
 
 GAPS_PER_DRAW = 64
 """Later failure gaps of a job are drawn in blocks of this many."""
@@ -115,6 +116,7 @@ class Failures:
         node_size: int,
         node_rate: Sequence[float],
         checkpoint: Sequence[tuple[float | None, float]],
+        job_class: np.ndarray,
         horizon: float,
     ):
         """
@@ -129,19 +131,24 @@ class Failures:
         node_rate
             Failure rate of one node of each center [1/s].
         checkpoint
-            (interval [s] or None, restart overhead [s]) of each job.
+            (interval [s] or None, restart overhead [s]) of each workload class.
+        job_class
+            Workload class of each job [-].
         horizon
             End of the run [s]: failures beyond it are not drawn.
         """
         self.seed = seed
         # Most jobs never fail: one vectorised draw covers every job's first failure.
-        self.first = stream(seed, "failures").standard_exponential(jobs).tolist()
+        self.first = item_view(stream(seed, "failures").standard_exponential(jobs))
         self.node_size = node_size
         self.node_rate = node_rate
         self.checkpoint = checkpoint
+        self.job_class = item_view(job_class)
         self.horizon = horizon
-        self.lost = [0.0] * jobs
-        self.interruptions = [0] * jobs
+        self.lost = np.zeros(jobs)
+        """Time each job lost to failures [s]."""
+        self.interruptions = np.zeros(jobs, dtype=np.int32)
+        """Failures each job suffered [-]."""
         self.ends: dict[int, float] = {}
         """Release time [s] of each job that failed, exactly as the engine schedules it."""
         self.log: list[tuple[float, int, float]] = []
@@ -164,7 +171,8 @@ class Failures:
             len(job_class),
             settings.node_size,
             node_rate=[settings.node_size / c.mtbf for c in centers],
-            checkpoint=[by_class[k] for k in job_class.tolist()],
+            checkpoint=by_class,
+            job_class=job_class,
             horizon=scenario.run.horizon,
         )
 
@@ -172,7 +180,7 @@ class Failures:
         """Time [s] ``job``, starting at ``now`` at ``center``, holds its accelerators; its
         failures are recorded."""
         rate = math.ceil(size / self.node_size) * self.node_rate[center]
-        interval, restart = self.checkpoint[job]
+        interval, restart = self.checkpoint[self.job_class[job]]
         held, failures = held_time(
             duration, rate, interval, restart, self._gaps(job), limit=self.horizon - now
         )

@@ -373,6 +373,8 @@ def read_samples(path: Path, column: str | None, integer: bool) -> list[float] |
     """Read observed values: one per line, or a named column of a CSV file with a header."""
     import pandas as pd
 
+    if path.exists() and not path.is_file():  # a FIFO or /dev/zero would block or fill memory
+        raise ValueError(f"sample file {str(path)!r} is not a regular file")
     try:
         if column is None:
             frame = pd.read_csv(path, header=None, comment="#", usecols=[0], skip_blank_lines=True)

@@ -240,8 +240,8 @@ def _problem_from_pydantic(item: Any, data: Any, file: str, node: yaml.Node | No
         if "…" not in shown and not isinstance(item["input"], dict | list):
             message += f" (got {shown})"
     line = _line_of(node, data, loc)
-    if tuple(item["loc"])[-1:] == ("[key]",):  # a bad name as a key: in the message, not the path
-        name = item["loc"][-2]
+    if len(item["loc"]) > 1 and item["loc"][-1] == "[key]" and kind != "extra_forbidden":
+        name = item["loc"][-2]  # a bad name as a key: in the message, not the path
         loc = tuple(part for part in loc if part not in ("[key]", name))
         message = f"the name {brief(name)}: {message}"
     return Problem(file, loc, message, line)

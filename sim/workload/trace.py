@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,8 +51,8 @@ def read_trace(path: Path, columns: schema.TraceColumns) -> Trace:
     TraceError
         If the file cannot be read, lacks a named column or holds a bad value.
     """
-    stat = _stat(path)
-    return _read_cached(path.resolve(), stat.st_mtime_ns, stat.st_size, columns.model_dump_json())
+    found = _stat(path)
+    return _read_cached(path.resolve(), found.st_mtime_ns, found.st_size, columns.model_dump_json())
 
 
 def loaded_trace(spec: schema.TraceArrival) -> Trace:
@@ -63,11 +64,14 @@ def loaded_trace(spec: schema.TraceArrival) -> Trace:
 
 def _stat(path: Path) -> os.stat_result:
     try:
-        return path.stat()
+        found = path.stat()
     except FileNotFoundError:
         raise TraceError(("path",), f"trace file {str(path)!r} does not exist") from None
     except OSError as error:
         raise TraceError(("path",), f"cannot read trace file {str(path)!r}: {error}") from None
+    if not stat.S_ISREG(found.st_mode):
+        raise TraceError(("path",), f"trace file {str(path)!r} is not a regular file")
+    return found
 
 
 @functools.lru_cache(maxsize=8)

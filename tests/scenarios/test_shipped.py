@@ -6,6 +6,7 @@ import pytest
 
 from sim import load_scenario, run_metrics, simulate
 from sim.cli import default_scenario
+from sim.workload.arrivals import expected_arrivals
 
 SCENARIOS = sorted((Path(__file__).parents[2] / "scenarios").glob("*.yaml"))
 
@@ -15,10 +16,16 @@ def test_there_are_scenarios_and_the_default_is_one_of_them():
     assert default_scenario().name in {path.name for path in SCENARIOS}
 
 
+BRIEF_JOBS = 30_000
+"""About how many jobs a brief run draws at most: the national network's ~28,000 a day would
+make three days the slowest test of the suite."""
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
 def test_scenario_validates_and_runs_briefly(path):
     scenario = load_scenario(path)
-    horizon = min(scenario.run.horizon, 3 * 86400.0)
+    per_day = sum(expected_arrivals(w.arrival, 86400.0) for w in scenario.workload)
+    horizon = min(scenario.run.horizon, 3 * 86400.0, BRIEF_JOBS / per_day * 86400.0)
     short = load_scenario(path, overrides={"run": {"horizon": horizon, "warmup": horizon / 3}})
     metrics = run_metrics(simulate(short, 1))
     assert metrics["overall"]["jobs_arrived"] > 0

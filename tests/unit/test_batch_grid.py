@@ -1,5 +1,7 @@
 """The sweep grid: parsing axes, setting dotted paths, validating every point before a run."""
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -74,3 +76,15 @@ def test_cli_reports_a_bad_sweep_with_status_2_and_runs_nothing(scenario_file, t
     assert status == 2
     assert "run.horizn" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_a_sweep_path_typo_leads_with_did_you_mean_once(tmp_path):
+    """Issue 11 item 21: the actionable line first and once, not after one error per point."""
+    path = tmp_path / "s.yaml"
+    path.write_text((Path(__file__).parents[2] / "scenarios" / "mmc-erlang.yaml").read_text())
+    with pytest.raises(ScenarioError) as caught:
+        build_grid(path, ["cities.lab.centres.pool.count=8,16,32", "run.seed=-1,2"])
+    lines = [str(problem) for problem in caught.value.problems]
+    assert "'centres' is not in the scenario file; did you mean 'centers'?" in lines[0]
+    assert sum("did you mean" in line for line in lines) == 1
+    assert len(lines) == 4  # the hint, then run.seed=-1 at each of the 3 counts

@@ -21,7 +21,8 @@ import yaml
 
 import sim.batch.cli
 import sim.cli
-import sim.output
+import sim.output.files
+import sim.output.folders
 import sim.results
 from sim.batch import ProcessExecutor, SerialExecutor, build_grid, run_batch, run_one
 from sim.cli import main
@@ -191,7 +192,7 @@ def test_a_run_killed_between_renames_leaves_a_folder_the_report_refuses(
                 raise KeyboardInterrupt  # the kill, between two renames of the folder's files
         real(source, target)
 
-    monkeypatch.setattr(sim.output.os, "replace", killed_after_one)
+    monkeypatch.setattr(sim.output.files.os, "replace", killed_after_one)
     assert main(["run", str(scenario_file), "--out", str(run_dir), "--quiet", "--seed", "9"]) == 130
     monkeypatch.undo()
     assert main(["report", str(run_dir)]) == 2
@@ -223,7 +224,7 @@ def test_files_are_flushed_and_leftovers_of_a_killed_run_removed(
         synced.append(Path(os.readlink(f"/proc/self/fd/{descriptor}")).name)
         real(descriptor)
 
-    monkeypatch.setattr(sim.output.os, "fsync", fsync)
+    monkeypatch.setattr(sim.output.files.os, "fsync", fsync)
     assert main(["run", str(scenario_file), "--out", str(run_dir), "--quiet"]) == 0
     assert not leftover.exists() and others.exists()
     for name in ("jobs.parquet", "timeseries.parquet", "summary.json", "scenario.yaml", CONTENTS):
@@ -263,13 +264,13 @@ def test_a_killed_worker_is_replaced_and_the_batch_equals_serial(
             function=killed_once,
             **options,
         )
-        assert executor.restarts >= 1
-    assert marker.exists()  # a worker was killed
+        assert pooled.failed == [] and pooled.ran == 2 * 2 * 3
+        restarts = executor.restarts
+    assert marker.exists() and restarts >= 1  # a worker was killed, the pool started again
     with SerialExecutor() as executor:
         serial = run_batch(
             scenario_file, base, axes, points, out=tmp_path / "serial", executor=executor, **options
         )
-    assert pooled.failed == [] and pooled.ran == 2 * 2 * 3
     pd.testing.assert_frame_equal(pooled.table, serial.table)
 
 
@@ -319,6 +320,19 @@ def test_an_unwritable_out_is_found_before_any_run(
     assert main(command(kind, scenario_file, out)) == 1
     error = capsys.readouterr().err
     assert f"cannot write to {out}" in error and "Traceback" not in error
+
+
+def test_a_full_disk_is_found_before_any_run(scenario_file, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sim.cli, "run_replications", lambda *a, **k: pytest.fail("simulated"))
+    real = os.statvfs
+
+    def full(path):
+        disk = real(path)
+        return os.statvfs_result((*disk[:4], 0, *disk[5:]))  # no blocks available
+
+    monkeypatch.setattr(sim.output.folders.os, "statvfs", full)
+    assert main(command("run", scenario_file, tmp_path / "out")) == 1
+    assert "the disk is full" in capsys.readouterr().err
 
 
 def test_an_unwritable_report_target_is_found_before_building_it(run_dir, tmp_path, monkeypatch):

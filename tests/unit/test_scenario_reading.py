@@ -136,3 +136,21 @@ def test_locating_many_errors_takes_one_pass(tmp_path):
     rescan the file for its line)."""
     small, large = (_c_calls_to_locate(tmp_path, n) for n in (500, 1000))
     assert large / small < 2.6
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (
+            "arrival: {kind: poisson, rate: 12/h}",
+            "arrival: {kind: trace, path: /dev/zero, columns: {submit: t}}",
+        ),
+        ("duration: {kind: exponential, mean: 1h}", "duration: {kind: empirical, path: /dev/zero}"),
+    ],
+)
+def test_files_a_scenario_names_must_be_regular_files(tmp_path, old, new):
+    assert old in GOOD
+    path = tmp_path / "s.yaml"
+    path.write_text(GOOD.replace(old, new))
+    assert any("is not a regular file" in problem for problem in problems_of(path))

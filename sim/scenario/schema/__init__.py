@@ -40,6 +40,7 @@ from sim.scenario.schema.base import (
     Watts,
     check_name,
 )
+from sim.scenario.schema.costs import Costs
 from sim.scenario.schema.demand import Checkpoint, InferenceLoad, WorkloadClass
 from sim.scenario.schema.distributions import (
     AmountDistribution,
@@ -67,6 +68,7 @@ from sim.scenario.schema.distributions import (
     V,
     Work,
 )
+from sim.scenario.schema.plan import Constraint, Knob, Objective, Plan
 from sim.scenario.schema.scenario import (
     DefaultLink,
     DispatchOptions,
@@ -110,6 +112,8 @@ __all__ = [
     "ChoiceDuration",
     "ChoiceSize",
     "City",
+    "Constraint",
+    "Costs",
     "DefaultLink",
     "DispatchOptions",
     "DurationDistribution",
@@ -124,15 +128,18 @@ __all__ = [
     "FixedSize",
     "Growth",
     "InferenceLoad",
+    "Knob",
     "Link",
     "LognormalAmount",
     "LognormalDuration",
     "ModelWork",
     "Multipliers",
     "Name",
+    "Objective",
     "Origin",
     "PerSecond",
     "Phase",
+    "Plan",
     "PoissonArrival",
     "Pool",
     "Precision",

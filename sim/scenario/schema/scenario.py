@@ -15,7 +15,9 @@ from pydantic import (
 
 from sim.scenario.catalogue import BUILTIN_ACCELERATORS
 from sim.scenario.schema.base import BitsPerSecond, Fraction, Name, Seconds, Section
+from sim.scenario.schema.costs import Costs
 from sim.scenario.schema.demand import InferenceLoad, WorkloadClass
+from sim.scenario.schema.plan import Plan
 from sim.scenario.schema.supply import Accelerator, City
 from sim.units import format_duration, parse_duration
 
@@ -106,6 +108,13 @@ class RunSettings(Section):
         "per-period wait percentiles per city (`periods`; per sweep point for `capsim batch`) "
         "and `capsim run` and `capsim batch` say when each city's p95 wait first exceeds a "
         "day. None: no periods.",
+    )
+    job_table: bool = Field(
+        True,
+        description="Keep the per-job table: `capsim run --out` writes jobs.parquet (written in "
+        "chunks, one row per job) and `sim.run_scenario` returns it. false keeps only what is "
+        "computed from the jobs (summary.json, timeseries.parquet): for long runs and batches "
+        "that do not need one row per job (~50 bytes a job on disk, ~90 in memory).",
     )
 
     precision: Precision | None = Field(
@@ -221,6 +230,11 @@ class Scenario(Section):
     failures: Failures = Field(
         default_factory=lambda: Failures(), description="Node failures (off by default)."
     )
+    costs: Costs = Field(
+        default_factory=lambda: Costs(),
+        description="Cost model: capital, maintenance and network costs (accelerator prices "
+        "are `capex_cny` per type), for `tco_cny` and the cost per delivered compute.",
+    )
     network: list[Link] = Field(
         default_factory=list, description="Links between cities; within a city data is local."
     )
@@ -242,6 +256,11 @@ class Scenario(Section):
         "{cities.shenzhen.centers.qianhai.count: [100000, 140000]} (list entries by index: "
         "workload.0.arrival.rate). The batch runs every combination of the axes; `capsim run` "
         "ignores it.",
+    )
+    plan: Plan | None = Field(
+        None,
+        description="Decisions for `capsim plan`: knobs, objective, constraints (see "
+        "docs/scenario.md, Plan); other commands ignore it.",
     )
 
     _expanded: dict[str, Scenario] = PrivateAttr(default_factory=dict)

@@ -31,6 +31,13 @@ class Accelerator(Section):
         "'50700h'; used when `failures.enabled`. Default: the Llama 3 H100 figure (DOMAIN.md: "
         "1.97e-5 failures per GPU-hour, ≈ 50,700 h).",
     )
+    capex_cny: float | None = Field(
+        None,
+        ge=0,
+        description="Purchase price of one accelerator [CNY], for the cost metrics (`tco_cny`, "
+        "...). The catalogue's come from DOMAIN.md (H100 ~$27,500) or are ASSUMPTIONS; "
+        "None: the cost metrics of centers of this type are undefined (NaN).",
+    )
 
 
 STANDARD_CABINET_KW = 2.5

@@ -1,15 +1,10 @@
-"""Writing results: files appear whole or not at all, only over regular files, and an output
-folder has one writer at a time.
+"""Output folders: one writer at a time, one kind of output, files published together.
 
-- Every file is written under a temporary name in its final folder, flushed to disk and renamed
-  into place (:func:`atomic_path`), so an interrupted command never leaves a half-written file
-  and never damages the previous one. A path that exists and is not a regular file (a device,
-  a FIFO, a socket, a folder) is refused, never replaced.
-- An output folder (``--out``) is held by :class:`OutputFolder` for the whole command: an
-  exclusive lock (``DIR/.capsim.lock``, holding who took it), the kind of command that wrote the
-  folder (``DIR/contents.json``; another kind is refused), leftover temporary files of a killed
-  command removed, and the folder's files published together with their sha256 in
-  ``contents.json``, written last, which :func:`verify_folder` checks for every reader.
+An output folder (``--out``) is held by :func:`open_folder` for the whole command: an
+exclusive lock (``DIR/.capsim.lock``, holding who took it), the kind of command that wrote the
+folder (``DIR/contents.json``; another kind is refused), leftover temporary files of a killed
+command removed, and the folder's files published together with their sha256 in
+``contents.json``, written last, which :func:`verify_folder` checks for every reader.
 """
 
 from __future__ import annotations
@@ -17,10 +12,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
-import math
 import os
-import re
-import secrets
 import socket
 import stat
 import sys
@@ -30,188 +22,33 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from sim.output.files import (
+    SCENARIO_COPY,
+    TEMPORARY_NAME,
+    FolderInUse,
+    OutputError,
+    check_target,
+    flush_file,
+    flush_folder,
+    json_text,
+    temporary_beside,
+    write_json,
+)
 
-SCENARIO_COPY = "scenario.yaml"
-"""The name of the copy of the scenario file in an output folder (for reports)."""
 CONTENTS = "contents.json"
 """What wrote an output folder and, once complete, the sha256 of each of its files."""
 LOCK = ".capsim.lock"
 """The lock file of an output folder; it holds the pid, host and command of its last holder."""
 
-_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[0-9a-f]{16}\.tmp$")
 WRITES = {
-    "run": {"summary.json", "jobs.parquet", "timeseries.parquet", SCENARIO_COPY},
+    "run": {"summary.json", "summary.parquet", "jobs.parquet", "timeseries.parquet", SCENARIO_COPY},
     "batch": {"batch.json", "summary.json", "summary.parquet", SCENARIO_COPY, "runs/", "failed/"},
     "size": {"sizing.json", "sizing.parquet", SCENARIO_COPY},
+    "plan": {"plan.json", "plan.parquet", "candidates.json", "batch.json", SCENARIO_COPY, "runs/"},
     "report": {"report.md", "figures/", "tables/"},
 }
 """What each kind of command writes into its folder (a trailing ``/``: a subfolder it owns):
 their temporary files, left by a killed command, are removed by the next one."""
-_NOT_REGULAR = {
-    stat.S_IFDIR: "a folder",
-    stat.S_IFCHR: "a character device",
-    stat.S_IFBLK: "a block device",
-    stat.S_IFIFO: "a FIFO",
-    stat.S_IFSOCK: "a socket",
-}
-
-
-class OutputError(Exception):
-    """An output that cannot or must not be written; the message names it and says why.
-    ``status`` is the exit status of the command that stops on it."""
-
-    status = 1
-
-
-class FolderInUse(OutputError):
-    """An output folder locked by another writer, or holding another kind of output."""
-
-    status = 2
-
-
-# --- single files --------------------------------------------------------------------------------
-
-
-def check_target(path: Path) -> None:
-    """Refuse a path that exists and is not a regular file: writing there would replace a
-    device, a FIFO, a socket or a folder (as root, ``-o /dev/full`` would)."""
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        return
-    except OSError as error:
-        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
-    if not stat.S_ISREG(mode):
-        what = _NOT_REGULAR.get(stat.S_IFMT(mode), "not a regular file")
-        raise OutputError(f"{path} is {what}: capsim writes only regular files (or a new name)")
-
-
-def prepare_file(path: Path) -> None:
-    """Check, before any work, that ``path`` can be written: a regular file or a new name, in
-    a folder that exists or can be made and takes a new file."""
-    check_target(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        probe = _temporary_beside(path)
-        probe.unlink()
-    except OSError as error:
-        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
-
-
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` that replaces ``path`` when the block succeeds."""
-    check_target(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = _temporary_beside(path)
-    try:
-        yield temporary
-        _sync(temporary)
-        check_target(path)
-        os.replace(temporary, path)
-        _sync_folder(path.parent)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-def _temporary_beside(path: Path) -> Path:
-    # Not mkstemp: its files are private (0600), and results and reports are meant to be
-    # shared, so the file gets the permissions of any new file (0666 less the umask).
-    temporary = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
-    os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-    return temporary
-
-
-def _sync(path: Path) -> None:
-    """Flush a finished file to disk, so a rename never publishes a file the disk lacks."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def _sync_folder(folder: Path) -> None:
-    try:
-        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:  # a platform without directory descriptors: the rename still stands
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(item) for item in value]
-    return value
-
-
-def json_text(data: Any) -> str:
-    """The JSON of results: indented, NaN and infinities as null."""
-    return json.dumps(_json_safe(data), indent=2) + "\n"
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically; NaN and infinities become null."""
-    with atomic_path(path) as temporary:
-        temporary.write_text(json_text(data), encoding="utf-8")
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?%?$")
-
-
-def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every text cell that a spreadsheet would run as a formula (starting with
-    ``= + - @``, a tab or a carriage return: the OWASP rule) prefixed by ``'``. Numbers, and
-    text that is a plain number such as ``-12.5``, stay as they are."""
-
-    def cell(value: Any) -> Any:
-        formula = isinstance(value, str) and value.startswith(_FORMULA_START)
-        return "'" + value if formula and not _NUMBER.match(value) else value
-
-    safe = frame.copy()
-    for column in safe.columns:
-        if not pd.api.types.is_numeric_dtype(safe[column]):
-            safe[column] = safe[column].map(cell)
-    safe.columns = [cell(str(name)) for name in safe.columns]
-    return safe
-
-
-class ParquetAppender:
-    """Append tables of one schema to a Parquet file at ``path`` (a temporary file of an
-    :class:`OutputFolder`, published with the folder)."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._writer: pq.ParquetWriter | None = None
-
-    def append(self, frame: pd.DataFrame) -> None:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        if self._writer is None:
-            self._writer = pq.ParquetWriter(self.path, table.schema)
-        self._writer.write_table(table.cast(self._writer.schema))
-
-    def close(self) -> None:
-        """Finish the file."""
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-
-
-# --- output folders ------------------------------------------------------------------------------
 
 
 class OutputFolder:
@@ -231,7 +68,7 @@ class OutputFolder:
         previous = self._staged.pop(name, None)
         if previous is not None:
             previous.unlink(missing_ok=True)
-        self._staged[name] = _temporary_beside(target)
+        self._staged[name] = temporary_beside(target)
         return self._staged[name]
 
     def stage_bytes(self, name: str, data: bytes) -> None:
@@ -246,13 +83,13 @@ class OutputFolder:
         kill between the renames leaves a folder that readers refuse, never a mixed one."""
         hashes = {}
         for name, temporary in self._staged.items():
-            _sync(temporary)
+            flush_file(temporary)
             hashes[name] = _sha256(temporary)
             check_target(self.root / name)
         self._write_contents("writing", {})
         for name, temporary in sorted(self._staged.items()):
             os.replace(temporary, self.root / name)
-            _sync_folder((self.root / name).parent)
+            flush_folder((self.root / name).parent)
         self._staged.clear()
         self._write_contents("complete", hashes)
 
@@ -334,10 +171,23 @@ def _lock(root: Path, option: str) -> int:
         os.ftruncate(descriptor, 0)
         os.pwrite(descriptor, json.dumps(me).encode("utf-8"), 0)
         os.fsync(descriptor)
+        _check_space(root)
     except BaseException:
         os.close(descriptor)
         raise
     return descriptor
+
+
+MIN_FREE_BYTES = 1 << 20
+"""Below this much free space a disk counts as full: the lock record fits in a block the lock
+file already has, so it alone does not prove there is room for results."""
+
+
+def _check_space(root: Path) -> None:
+    disk = os.statvfs(root)
+    free = disk.f_bavail * disk.f_frsize
+    if free < MIN_FREE_BYTES:
+        raise OutputError(f"cannot write to {root}: the disk is full ({free} bytes free)")
 
 
 def _holder(holder: str) -> str:
@@ -358,7 +208,7 @@ def _remove_leftovers(root: Path, names: set[str]) -> None:
         else:
             found = list(root.glob(f".{glob.escape(name)}.*.tmp"))
         for path in found:
-            if _TEMPORARY.match(path.name) and path.is_file():
+            if TEMPORARY_NAME.match(path.name) and path.is_file():
                 path.unlink(missing_ok=True)
 
 

@@ -1,0 +1,213 @@
+"""The report of a `capsim plan` folder (plan.json): the recommended plan per variant, what
+pooling saves, the cost-versus-wait frontier, the plans as tables, and the method in words."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from sim import plots
+from sim.reporting.document import Block, Bullets, FigureBlock, Paragraph, Table
+
+FRONTIER_CAPTION = (
+    "Total cost of ownership over the measured window against the wait of the constraints at "
+    "the worst place, for the plans the search ran (means over its replications) that no other "
+    "beats on both; the star is each variant's recommended plan (mean over the fresh "
+    "replications of the final check), the dashed line the constraint. The horizontal gap "
+    "between the variants' frontiers at the constraint is what pooling saves."
+)
+
+
+def _money(value: float, half: float | None = None) -> str:
+    text = plots.format_value("tco_cny", value)
+    if half is not None:
+        text += " ± " + plots.format_value("tco_cny", half, scale_of=value)
+    return text
+
+
+def _slo_text(slo: Mapping[str, Any]) -> str:
+    metric = slo["target"].split()[0]
+    value = plots.format_value(metric, slo["mean"])
+    half = plots.format_value(metric, slo["ci95"], scale_of=slo["mean"])
+    return f"{value} ± {half}"
+
+
+def plan_findings(plan: Mapping[str, Any]) -> list[Block]:
+    """One list per variant (its plan, cost and tightest constraint), then what pooling saves."""
+    items = []
+    for variant, answer in plan["variants"].items():
+        chosen = answer["recommended"]
+        if chosen is None:
+            items.append(f"{variant}: no plan meets the constraints ({answer['note']}).")
+            continue
+        builds = ", ".join(
+            f"{c['city']}/{c['center']} {c['accelerators']:,.0f} accelerators "
+            f"({c['capacity_pflops']:,.0f} P)"
+            for c in chosen["centers"]
+        )
+        cost = _money(chosen["tco_cny"], chosen["tco_cny_ci95"])
+        text = (
+            f"{variant}: {builds}; total cost of ownership {cost} over the window, build cost "
+            f"{_money(chosen['build_cny'])}."
+        )
+        if chosen["slos"]:
+            tightest = max(chosen["slos"], key=lambda s: s["mean"] / max(_bound(s), 1e-12))
+            where = tightest["city"] or "the network"
+            text += (
+                f" Every constraint holds with {plan['confidence']:.0%} confidence on "
+                f"{chosen['replications']} fresh replications; the tightest, "
+                f"{_constraint(tightest['target'])} in {where}, is {_slo_text(tightest)}."
+            )
+        items.append(text)
+    for saving in plan["pooling"]:
+        items.append(
+            f"Pooling: the {saving['variant']} plan costs "
+            f"{_money(saving['saving_cny'], saving['saving_cny_ci95'])} less than the "
+            f"{saving['baseline']} plan for the same service levels (paired on the same fresh "
+            "replications)."
+        )
+    return [Bullets(items, "Recommended plans")]
+
+
+def _bound(slo: Mapping[str, Any]) -> float:
+    return float(slo["target"].split()[-1])
+
+
+def _constraint(target: str) -> str:
+    """``wait_p95_s <= 3600`` as ``p95 wait <= 1 h``."""
+    metric, op, bound = target.split()
+    return f"{plots.metric_label(metric)} {op} {plots.format_value(metric, float(bound))}"
+
+
+def plan_figures(plan: Mapping[str, Any]) -> list[Block]:
+    return [FigureBlock(plots.plan_frontier(plan), "plan-frontier", FRONTIER_CAPTION)]
+
+
+def plan_tables(plan: Mapping[str, Any]) -> list[Block]:
+    """The knob settings side by side, then per variant: what each center has, the
+    constraints, the runners-up and the frontier."""
+    variants = plan["variants"]
+    knobs = [k["path"] for k in plan["knobs"]]
+    settings = [
+        [path, *(_knob(v["recommended"], path) for v in variants.values())] for path in knobs
+    ]
+    blocks: list[Block] = [
+        Table("Recommended setting of each knob", ["knob", *variants], settings, "plan-knobs")
+    ]
+    for variant, answer in variants.items():
+        chosen = answer["recommended"]
+        if chosen is not None:
+            blocks += [_centers_table(variant, chosen), _slo_table(variant, chosen)]
+        if answer["runners_up"]:
+            blocks.append(
+                _plans_table(
+                    f"Runners-up ({variant})", f"runners-up-{variant}", knobs, answer["runners_up"]
+                )
+            )
+        frontier = pd.DataFrame(
+            [
+                {**p["knobs"], "tco_cny": p["tco_cny"], "wait": p["wait"], "meets": p["meets"]}
+                for p in answer["frontier"]
+            ]
+        )
+        blocks.append(
+            Table(
+                f"Frontier ({variant}): {len(frontier)} plans, by cost",
+                ["knobs", "TCO", plots.metric_label(plan["frontier_metric"])],
+                [
+                    [
+                        ", ".join(f"{_short(k)}={v:g}" for k, v in p["knobs"].items()),
+                        _money(p["tco_cny"]),
+                        plots.format_value(plan["frontier_metric"], p["wait"]),
+                    ]
+                    for p in answer["frontier"]
+                ],
+                f"frontier-{variant}",
+                frame=frontier,
+            )
+        )
+    return blocks
+
+
+def _knob(chosen: Mapping[str, Any] | None, path: str) -> str:
+    if chosen is None:
+        return "–"
+    value = chosen["knobs"][path]
+    return plots.format_value("at_s", value) if path.endswith(".at") else f"{value:,g}"
+
+
+def _short(path: str) -> str:
+    """A knob's path without the words every center path has: ``beijing.aicc.pflops``."""
+    return path.removeprefix("cities.").replace(".centers.", ".")
+
+
+def _centers_table(variant: str, chosen: Mapping[str, Any]) -> Table:
+    rows = [
+        [
+            f"{c['city']} / {c['center']}",
+            f"{c['accelerators']:,.0f}",
+            f"{c['capacity_pflops']:,.0f}",
+            _money(c["build_cny"]),
+            _money(c["tco_cny"]),
+            plots.format_value("utilisation", c["utilisation"]),
+        ]
+        for c in chosen["centers"]
+    ]
+    columns = ["center", "accelerators", "PFLOPS", "build cost", "TCO (window)", "utilisation"]
+    return Table(
+        f"Recommended plan ({variant}): what each center has at the end of the window",
+        columns,
+        rows,
+        f"plan-{variant}",
+        frame=pd.DataFrame(chosen["centers"]),
+    )
+
+
+def _slo_table(variant: str, chosen: Mapping[str, Any]) -> Table:
+    rows = [
+        [s["city"] or "network", _constraint(s["target"]), _slo_text(s)] for s in chosen["slos"]
+    ]
+    return Table(
+        f"Constraints of the recommended plan ({variant}), mean ± 95% CI over "
+        f"{chosen['replications']} fresh replications",
+        ["place", "constraint", "value"],
+        rows,
+        f"constraints-{variant}",
+        frame=pd.DataFrame(chosen["slos"]),
+    )
+
+
+def _plans_table(title: str, name: str, knobs: list[str], plans: list[Mapping[str, Any]]) -> Table:
+    rows = [
+        [
+            *(f"{p['knobs'][k]:,g}" for k in knobs),
+            _money(p["tco_cny"], p["tco_cny_ci95"]),
+            "meets" if p["meets"] else "fails",
+        ]
+        for p in plans
+    ]
+    return Table(title, [*(_short(k) for k in knobs), "TCO", "final check"], rows, name)
+
+
+def plan_method(plan: Mapping[str, Any]) -> list[Block]:
+    runs = f"{plan['runs']} runs in the folder ({plan['runs_made']} made by the last session)"
+    ranges = "; ".join(
+        f"{k['path']}: {len(k['values'])} values, {k['values'][0]:,g} … {k['values'][-1]:,g}"
+        for k in plan["knobs"]
+    )
+    settings = [
+        f"Objective: minimise {plan['objective']['minimise']} "
+        f"({plan['objective']['city'] or 'the whole network'}); budget "
+        + (_money(plan["budget_cny"]) if plan["budget_cny"] else "none")
+        + "; power cap "
+        + (f"{plan['power_cap_w'] / 1e6:,.0f} MW" if plan["power_cap_w"] else "none")
+        + ".",
+        f"Knobs (values from least capacity to most): {ranges}.",
+        f"Seed {plan['seed']}; {plan['replications']} replications per plan in the search, "
+        f"{plan['final_replications']} fresh ones in the final check; {runs}.",
+        "Costs are over the measured window: depreciation, maintenance, electricity and "
+        "network (docs/outputs.md, tco_cny).",
+    ]
+    return [Paragraph(plan["method"]), Bullets(settings)]

@@ -1,0 +1,93 @@
+"""The plan search on a known monotone problem, the plan: section's checks and the command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sim.batch.plan_search import Verdict, greedy_up, improve, lower_bounds
+from sim.cli import main
+from tests.conftest import one_center
+
+NEEDS = (3, 5, 2)
+"""Each knob must reach this index; knob k costs PRICES[k] per step."""
+PRICES = (1.0, 2.0, 5.0)
+
+
+def separable(candidates):
+    """Constraints met when every knob reaches its need; cost the priced sum of indices."""
+    verdicts = []
+    for c in candidates:
+        short = sum(max(0, need - i) for i, need in zip(c, NEEDS, strict=True))
+        cost = sum(i * p for i, p in zip(c, PRICES, strict=True))
+        verdicts.append(Verdict(short == 0, float(short), cost, cost, True))
+    return verdicts
+
+
+def test_lower_bounds_greedy_and_local_search_find_the_cheapest_feasible_plan():
+    sizes = [8, 8, 8]
+    lower = lower_bounds(separable, sizes)
+    assert lower == list(NEEDS)
+    start = greedy_up(separable, (0, 0, 0), sizes)
+    assert start == NEEDS  # the greedy never overshoots a separable need
+    assert improve(separable, (7, 7, 7), sizes, [0, 0, 0], minimise_cost=True) == NEEDS
+
+
+def test_no_plan_when_even_the_most_misses():
+    assert lower_bounds(separable, [2, 8, 8]) is None
+
+
+def plan_data(**plan) -> dict:
+    data = one_center(4, rate="2/h", horizon="60h", warmup="5h")
+    data["plan"] = {
+        "knobs": [{"path": "cities.a.centers.c.count", "from": 2, "to": 6, "step": 2}],
+        "constraints": [{"target": "wait_p95_s <= 1h", "city": "a"}],
+        "replications": 2,
+        "final_replications": 2,
+    } | plan
+    return data
+
+
+def write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("plan", "message"),
+    [
+        (
+            {"knobs": [{"path": "cities.a.centers.d.count", "from": 1, "to": 2, "step": 1}]},
+            "cities.a.centers.d.count: not a number in the scenario file",
+        ),
+        ({"constraints": [{"target": "wait_p96_s <= 1h"}]}, "unknown metric 'wait_p96_s'"),
+        ({"constraints": [{"target": "wait_p95_s <= 1h", "city": "x"}]}, "no city 'x'"),
+        ({"variants": ["pooled"]}, "no variant 'pooled'"),
+        ({"objective": {"minimise": "cheapness"}}, "unknown metric 'cheapness'"),
+    ],
+)
+def test_a_bad_plan_is_an_input_error_naming_the_key(tmp_path, capsys, plan, message):
+    path = write(tmp_path, plan_data(**plan))
+    assert main(["plan", str(path), "--out", str(tmp_path / "out"), "--serial"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_plan_writes_its_answer_and_resumes_without_running_again(tmp_path, capsys):
+    path = write(tmp_path, plan_data())
+    out = tmp_path / "out"
+    assert main(["plan", str(path), "--out", str(out), "--serial", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "base: cities.a.centers.c.count=" in printed
+    assert (out / "plan.json").is_file() and (out / "plan.parquet").is_file()
+    assert main(["plan", str(path), "--out", str(out), "--serial", "--quiet"]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert main(["plan", str(path), "--out", str(out), "--serial", "--quiet", "--resume"]) == 0
+    assert "0 runs made" in capsys.readouterr().out
+    assert main(["report", str(out), "--format", "md"]) == 0
+    text = (out / "report" / "report.md").read_text(encoding="utf-8")
+    assert "Recommended plans" in text and "Frontier (base)" in text
+    assert "p95 wait \\<= 60 min" in text and "Bonferroni" in text  # Markdown escapes <
+    assert (out / "report" / "figures" / "plan-frontier.png").stat().st_size > 0

@@ -1,0 +1,46 @@
+"""`capsim plan` on the national scenario (shortened so the test stays quick): the recommended
+plan meets its constraints on replications of another seed, and costs no more than the best
+plan of a grid sweep over the same knobs given as many runs (benchmarks/bench_plan.py runs the
+same comparison on the scenario as shipped)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.bench_plan import compare
+from sim.batch.executors import SerialExecutor
+from sim.batch.planning import load_plan
+
+NATIONAL = Path(__file__).parents[2] / "scenarios" / "china-national.yaml"
+KNOBS = [
+    {
+        "path": "cities.beijing.centers.beijing-aicc.pflops",
+        "from": 10000,
+        "to": 40000,
+        "step": 5000,
+    },
+    {"path": "cities.shenzhen.centers.qianhai.pflops", "from": 20000, "to": 50000, "step": 10000},
+]
+SHORT = {
+    "run": {"horizon": "6d", "warmup": "1d"},
+    "plan": {
+        "variants": ["siloed"],
+        "knobs": KNOBS,
+        "constraints": [
+            {"target": "wait_p95_s <= 1h", "city": "beijing"},
+            {"target": "wait_p95_s <= 1h", "city": "shenzhen"},
+        ],
+        "replications": 2,
+        "final_replications": 5,
+    },
+}
+
+
+def test_national_plan_meets_its_constraints_on_fresh_seeds_and_beats_the_grid(tmp_path):
+    setup = load_plan(NATIONAL, overrides=SHORT)
+    result = compare(setup, SerialExecutor(), tmp_path)["siloed"]
+    assert result["plan_tco_cny"] is not None
+    assert result["grid_runs"] <= result["plan_runs"]
+    assert result["grid_tco_cny"] is None or result["plan_tco_cny"] <= result["grid_tco_cny"]
+    for label, mean, _ in result["fresh"]:
+        assert mean <= 3600, label

@@ -5,9 +5,11 @@ offered load ρ ≈ 0.8, 10^6 jobs. Each model runs in its own subprocess so its
 (max RSS) is its own; the table reports jobs per second and the ratio to the naive model,
 all measured in this one command. "MB/1e6 jobs" is the peak memory the run added to the
 process once its libraries were loaded (peak RSS less the RSS after imports), per 10^6 jobs:
-what a longer run costs (sim.memory's estimate of a run uses it).
+what a longer run costs (sim.memory's estimate of a run uses it). The pool models are the speed
+claim (≥ 4× naive); the last column gives the cost of placing jobs on servers of 8
+(`consolidate`) and of preemption (`srtf`, `las`) as the ratio of capsim-fifo's speed to theirs.
 
-    python benchmarks/bench_engine.py            # 10^6 jobs
+    python benchmarks/bench_engine.py            # 10^6 jobs (PYTHONPATH=. from a checkout)
     python benchmarks/bench_engine.py --jobs 200000
 """
 
@@ -27,10 +29,18 @@ SIZES = [1, 2, 4, 8, 16, 32, 64]
 WEIGHTS = [0.35, 0.15, 0.15, 0.15, 0.1, 0.05, 0.05]
 MEAN_RUN_H = 1.0
 RHO = 0.8
-MODELS = ["naive-simpy", "capsim-fifo", "capsim-easy-backfill"]
+MODELS: dict[str, tuple[str, str]] = {
+    "naive-simpy": ("fifo", "pool"),
+    "capsim-fifo": ("fifo", "pool"),
+    "capsim-easy-backfill": ("easy-backfill", "pool"),
+    "capsim-fifo-consolidate": ("fifo", "consolidate"),
+    "capsim-srtf": ("srtf", "pool"),
+    "capsim-las": ("las", "pool"),
+}
+"""Model name: (local policy, placement) of capsim's scenario."""
 
 
-def scenario_data(jobs: int, local: str) -> dict:
+def scenario_data(jobs: int, local: str, placement: str = "pool") -> dict:
     mean_size = float(np.dot(SIZES, WEIGHTS))
     rate_per_h = RHO * ACCELERATORS / (mean_size * MEAN_RUN_H)
     return {
@@ -46,16 +56,16 @@ def scenario_data(jobs: int, local: str) -> dict:
                 "duration": {"kind": "exponential", "mean": f"{MEAN_RUN_H}h"},
             }
         ],
-        "scheduling": {"local": local},
+        "scheduling": {"local": local, "placement": placement},
     }
 
 
-def run_capsim(jobs: int, local: str) -> dict:
+def run_capsim(jobs: int, local: str, placement: str) -> dict:
     from sim.engine import simulate
     from sim.metrics import run_metrics
     from sim.scenario.loader import validate_data
 
-    scenario = validate_data(scenario_data(jobs, local), "<bench>")
+    scenario = validate_data(scenario_data(jobs, local, placement), "<bench>")
     started = time.perf_counter()
     result = simulate(scenario, 1)
     elapsed = time.perf_counter() - started
@@ -126,10 +136,7 @@ def child(model: str, jobs: int) -> None:
     import sim.metrics  # noqa: F401
 
     loaded = peak_rss_mb()
-    if model == "naive-simpy":
-        figures = run_naive(jobs)
-    else:
-        figures = run_capsim(jobs, model.removeprefix("capsim-"))
+    figures = run_naive(jobs) if model == "naive-simpy" else run_capsim(jobs, *MODELS[model])
     figures["peak_rss_mb"] = peak_rss_mb()
     figures["mb_per_million_jobs"] = (figures["peak_rss_mb"] - loaded) / figures["jobs"] * 1e6
     print(json.dumps(figures))
@@ -153,20 +160,21 @@ def main() -> None:
         ).stdout
         rows[model] = json.loads(output)
     base = rows["naive-simpy"]["jobs"] / rows["naive-simpy"]["seconds"]
+    fifo = rows["capsim-fifo"]["jobs"] / rows["capsim-fifo"]["seconds"]
     print(
         f"one center, {ACCELERATORS} accelerators, sizes {SIZES}, rho ~{RHO}, "
         f"{rows['capsim-fifo']['jobs']:,} jobs"
     )
     print(
         f"{'model':22} {'seconds':>8} {'jobs/s':>10} {'x naive':>8} {'peak MB':>8} "
-        f"{'MB/1e6 jobs':>11} {'util':>6} {'wait mean':>10}"
+        f"{'MB/1e6 jobs':>11} {'util':>6} {'wait mean':>10} {'cost vs fifo':>12}"
     )
     for model, row in rows.items():
         rate = row["jobs"] / row["seconds"]
         print(
             f"{model:22} {row['seconds']:8.2f} {rate:10,.0f} {rate / base:8.2f} "
             f"{row['peak_rss_mb']:8.0f} {row['mb_per_million_jobs']:11.0f} "
-            f"{row['utilisation']:6.3f} {row['wait_mean_s']:9.0f}s"
+            f"{row['utilisation']:6.3f} {row['wait_mean_s']:9.0f}s {fifo / rate:11.2f}x"
         )
 
 

@@ -26,12 +26,17 @@ from simpy.events import NORMAL, Event
 
 from sim.policies import (
     JobTable,
+    LocalScheduler,
     dispatcher,
     local_policy,
+    placement_policy,
 )
+from sim.policies.base import StartCallback
+from sim.policies.tenants import TenantQueues
 from sim.resources import CenterSpec, build_centers
 from sim.resources.dispatch_setup import city_links, dispatch_context
 from sim.resources.failures import FailureLog, Failures
+from sim.resources.preemption import PreemptionLog, Preemptions
 from sim.resources.supply import supply_schedule
 from sim.scenario.schema import Scenario
 from sim.streams import run_seed
@@ -65,7 +70,8 @@ class RunResult:
     """Useful run time of each job [s] at the pool it was dispatched to (its class's duration,
     or its work at that pool's speed); NaN if it was never dispatched."""
     lost: np.ndarray
-    """Time each job lost to failures [s]: work since its last checkpoint, and restarts."""
+    """Time each job lost to failures or preemptions [s]: work since its last checkpoint, and
+    restarts."""
     interruptions: np.ndarray
     """Failures each job suffered [-]."""
     failures: FailureLog
@@ -83,14 +89,43 @@ class RunResult:
     """Cumulative queued job-seconds of each center at each edge, shape (centers, edges)."""
     queue_max: np.ndarray
     """Longest queue of each center in each bin, shape (centers, edges - 1)."""
+    preemptions: np.ndarray | None
+    """Times each job was stopped by its scheduler [-]; None when no job can be."""
+    preemption_log: PreemptionLog | None
+    """Every preemption of the run; None when no job can be preempted."""
+    fragmented_area: np.ndarray | None
+    """Cumulative fragmented accelerator-seconds (free, but of no use to any queued job) of
+    each center at each edge, shape (centers, edges); None under `pool` placement."""
 
     end: np.ndarray
     """End time of each job [s]: start + duration + lost, as the engine released it; NaN if not
     started. May lie beyond the horizon."""
+    drained: bool
+    """Whether the run went on past the horizon until every job had ended (`run.drain`)."""
+    tenants: tuple[str, ...]
+    """Every tenant of the scenario; ``demand.tenant`` indexes it (empty: no tenants)."""
 
     @property
     def jobs(self) -> int:
         return len(self.demand)
+
+    def segments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(job, begin [s], end [s]) of every stretch a job held its accelerators, sorted by
+        job and time: one per started job, or, for a job that was preempted, one per run
+        between its stops. A run still going at the horizon ends at its planned end."""
+        started = np.flatnonzero(~np.isnan(self.start))
+        log = self.preemption_log
+        if log is None or not log.stopped.any():
+            return started, self.start[started], self.end[started]
+        jobs = np.concatenate([started, log.restart_job])
+        begins = np.concatenate([self.start[started], log.restart_time])
+        # A job stopped and waiting to run again has no end (NaN): its last run ended at
+        # its last stop.
+        ended = started[~np.isnan(self.end[started])]
+        ends_job = np.concatenate([log.job[log.stopped], ended])
+        ends = np.concatenate([log.time[log.stopped], self.end[ended]])
+        by_begin, by_end = np.lexsort((begins, jobs)), np.lexsort((ends, ends_job))
+        return jobs[by_begin], begins[by_begin], ends[by_end]
 
 
 def simulate(
@@ -130,9 +165,18 @@ def simulate(
     interruptions = np.zeros(n, np.int32) if failures is None else failures.interruptions
     start = run.columns.start
     end = start + run.columns.duration
-    if failures is not None and failures.ends:
+    ends = run.ends if failures is None else failures.ends
+    if ends:
         # The release time itself: start + duration + lost can differ from it in the last bit.
-        end[list(failures.ends)] = list(failures.ends.values())
+        end[list(ends)] = list(ends.values())
+    preemptions = run.preemptions
+    if preemptions is not None:
+        lost = np.array(preemptions.lost)
+        started = ~np.isnan(start)
+        end[started] = np.asarray(run.planned_end)[started]
+        # A job stopped and still waiting to run again: no end yet (segment tokens are odd
+        # while a job runs or after it ended, even after a stop).
+        end[started & (np.asarray(preemptions.token) % 2 == 0)] = math.nan
     return RunResult(
         scenario=scenario.name,
         seed=int(sequence.entropy),  # type: ignore[arg-type]
@@ -155,6 +199,11 @@ def simulate(
         busy_area=run.busy_area,
         queue_area=run.queue_area,
         queue_max=run.queue_max,
+        fragmented_area=run.fragmented_area,
+        drained=scenario.run.drain,
+        tenants=tuple(scenario.tenant_names()),
+        preemptions=None if preemptions is None else np.array(preemptions.preemptions),
+        preemption_log=None if preemptions is None else preemptions.result(),
     )
 
 
@@ -186,7 +235,7 @@ class _Wakeup(Event):
     one of these per job)."""
 
     def __init__(
-        self, env: Environment, delay: float, value: int, callback: Callable[[Event], None]
+        self, env: Environment, delay: float, value: object, callback: Callable[[Event], None]
     ):
         self.env = env
         self.callbacks = [callback]
@@ -212,6 +261,42 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _scheduler(
+    scenario: Scenario,
+    center: CenterSpec,
+    policy: type[LocalScheduler],
+    capacity: int,
+    jobs: JobTable,
+    start: StartCallback,
+    depth: int,
+    tenant: np.ndarray,
+) -> LocalScheduler:
+    """The local scheduler of one center: its policy, or one queue per tenant if it has
+    tenants."""
+    tenants = scenario.cities[center.city].centers[center.name].tenants
+    if not tenants:
+        return policy(capacity, jobs, start, depth)
+    local = {name: index for index, name in enumerate(tenants)}
+    none = len(tenants)  # the queue of jobs of no tenant here
+    mapping = np.array(
+        [local.get(name, none) for name in scenario.tenant_names()] + [none], dtype=np.int64
+    )
+    specs = list(tenants.values())
+    return TenantQueues(
+        capacity,
+        jobs,
+        start,
+        depth,
+        tenant_of=mapping[tenant].tolist(),
+        guaranteed=[t.guaranteed for t in specs] + [0],
+        borrowing_limit=[
+            math.inf if t.borrowing_limit is None else t.borrowing_limit for t in specs
+        ]
+        + [math.inf],
+        reclaims=[t.reclaim for t in specs] + [False],
+    )
+
+
 class _Run:
     """The mutable state of one run; callbacks on SimPy timeouts drive it."""
 
@@ -225,6 +310,7 @@ class _Run:
         self.env = simpy.Environment()
         self.centers = centers
         self.horizon = scenario.run.horizon
+        self.drain = scenario.run.drain
         self.n = len(demand)
         gives_work = bool(np.isfinite(demand.work).any())
         self.columns = _Columns(demand, gives_work)
@@ -236,18 +322,41 @@ class _Run:
         """Per job, FLOP / (accelerators × MFU), NaN for classes that give a duration; None when
         no class gives work (then dispatch skips the per-pool run time)."""
         self.peak_flops = [c.tflops * 1e12 for c in centers]
-        priorities = np.array([w.priority for w in scenario.workload], dtype=np.int32)
+        estimate = demand.estimate
+        estimated = estimate is not None and bool(np.isfinite(estimate).any())
         jobs = JobTable(
             size=self.size,
             duration=self.duration,
-            priority=item_view(priorities[demand.job_class]),
+            priority=item_view(demand.priority),
+            estimate=item_view(estimate) if estimate is not None and estimated else None,
         )
         self.start_time = item_view(self.columns.start)
         policy = local_policy(scenario.scheduling.local)
+        if scenario.scheduling.preempt and policy.preemptive is not None:
+            policy = policy.preemptive
         depth = scenario.scheduling.backfill_depth
         self.failures = failures
-        # Chosen once, so a run without failures pays nothing for them.
+        reclaims = scenario.scheduling.inference_preempts
+        self.preemptions: Preemptions | None = None
+        """Progress and losses of jobs that may be stopped; None when none can be."""
+        self.ends: dict[int, float] = {}
+        """Release time [s] of each job that was stopped on its way, as the engine scheduled it."""
+        self.planned_end: list[float] = []
+        # Chosen once, so a run without failures or preemption pays nothing for them.
         start = self._start if failures is None else self._start_failing
+        tenant_reclaims = any(
+            tenant.reclaim
+            for city in scenario.cities.values()
+            for center in city.centers.values()
+            for tenant in (center.tenants or {}).values()
+        )
+        if policy.preempts or reclaims or tenant_reclaims:
+            checkpoint = [(w.checkpoint.interval, w.checkpoint.restart) for w in scenario.workload]
+            self.preemptions = Preemptions(
+                self.duration, [checkpoint[k] for k in demand.job_class.tolist()]
+            )
+            self.planned_end = [math.nan] * self.n
+            start = self._start_preemptible
         schedules = {c.index: supply_schedule(c, self.horizon) for c in centers if c.changes}
         self.capacity_changes = {
             index: (schedule.times.tolist(), schedule.training.tolist())
@@ -255,14 +364,28 @@ class _Run:
         }
         """Per center whose supply changes: when, and to what, its training capacity changes."""
         self.schedulers = [
-            policy(
+            _scheduler(
+                scenario,
+                c,
+                policy,
                 int(schedules[c.index].training[0]) if c.index in schedules else c.count,
                 jobs,
                 start,
                 depth,
+                demand.tenant,
             )
             for c in centers
         ]
+        placement = placement_policy(scenario.scheduling.placement)
+        if not placement.pooled:
+            for c, scheduler in zip(centers, self.schedulers, strict=True):
+                scheduler.use_placement(
+                    placement(scheduler.capacity, c.accelerators_per_server, c.max_count)
+                )
+        self.placed = not placement.pooled
+        if self.preemptions is not None:
+            for scheduler in self.schedulers:
+                scheduler.use_preemption(self._stop, self.preemptions, reclaims)
         self.links = city_links(scenario, self._schedule, self._deliver)
         self.dispatcher = dispatcher(scenario.dispatch)(
             dispatch_context(
@@ -292,6 +415,7 @@ class _Run:
         self.busy_area = np.zeros(shape)
         self.queue_area = np.zeros(shape)
         self.queue_max = np.zeros((len(centers), len(self.edges) - 1), dtype=np.int64)
+        self.fragmented_area = np.zeros(shape) if self.placed else None
 
     def execute(self, progress: ProgressCallback | None) -> None:
         _Wakeup(self.env, self.edges[1], 1, self._sample)
@@ -306,6 +430,9 @@ class _Run:
                     self._run_until(self.horizon * step / PROGRESS_STEPS)
                     progress(step / PROGRESS_STEPS)
         self._record(len(self.edges) - 1, self.horizon)
+        if self.drain:
+            with _collector_paused():
+                self._run_until(math.inf)
 
     def _run_until(self, until: float) -> None:
         """Step SimPy's Environment to ``until``, merging the arrivals into its event stream.
@@ -408,13 +535,55 @@ class _Run:
         self.start_time[job] = now
         center, size = self.center_of[job], self.size[job]
         duration = self.duration[job]
-        held = self.failures.held_time(job, center, size, duration, now)
+        placement = self.schedulers[center].placement
+        nodes = 0 if placement is None else placement.servers_of(job)
+        held = self.failures.held_time(job, center, size, duration, now, nodes)
         if self.backlog is not None:
             # Dispatch sees the planned end, start + run time, as the local schedulers do:
             # failures still to come are not known when estimating where a job starts first.
             self.backlog.queued_work[center] -= size * duration
             self.backlog.running_end[center] += size * (duration + now)
         _Wakeup(env, held, job, self._on_finish)
+
+    def _start_preemptible(self, job: int) -> None:
+        """:meth:`_start` for a job that may be stopped: it runs what it has left from its
+        last checkpoint, after its restart overhead if it was stopped before."""
+        assert self.preemptions is not None
+        env = self.env
+        now = env._now
+        if self.start_time[job] != self.start_time[job]:  # NaN: its first start
+            self.start_time[job] = now
+        size, remaining = self.size[job], self.preemptions.remaining(job)
+        held = self.preemptions.begin(job, now)
+        self.planned_end[job] = now + held
+        if self.backlog is not None:
+            center = self.center_of[job]
+            self.backlog.queued_work[center] -= size * remaining
+            self.backlog.running_end[center] += size * (now + held)
+        _Wakeup(env, held, (job, self.preemptions.token[job]), self._finish_preemptible)
+
+    def _stop(self, job: int) -> None:
+        """A scheduler stops the running ``job`` now: it falls back to its last checkpoint."""
+        assert self.preemptions is not None
+        self.preemptions.stop(job, self.env._now)
+        if self.backlog is not None:
+            center, size = self.center_of[job], self.size[job]
+            self.backlog.running_end[center] -= size * self.planned_end[job]
+            self.backlog.queued_work[center] += size * self.preemptions.remaining(job)
+
+    def _finish_preemptible(self, event: Event) -> None:
+        job, token = event._value
+        assert self.preemptions is not None
+        if token != self.preemptions.token[job]:
+            return  # the end of a run segment that was stopped
+        now = self.env._now
+        self.preemptions.finish(job, now)
+        center = self.center_of[job]
+        if self.preemptions.preemptions[job]:
+            self.ends[job] = now
+        if self.backlog is not None:
+            self.backlog.running_end[center] -= self.size[job] * self.planned_end[job]
+        self.schedulers[center].release(job, now)
 
     def _finish(self, event: Event) -> None:
         job = event._value
@@ -449,3 +618,5 @@ class _Run:
             self.busy_area[index, edge] = scheduler.busy_area
             self.queue_area[index, edge] = scheduler.queue_area
             self.queue_max[index, edge - 1] = scheduler.take_queue_max()
+            if self.fragmented_area is not None:
+                self.fragmented_area[index, edge] = scheduler.fragmented_area

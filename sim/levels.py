@@ -77,6 +77,20 @@ def training_steps(result: RunResult, center: int) -> tuple[np.ndarray, np.ndarr
     starts, ends = result.start[mask], result.end[mask]
     times = np.concatenate([[0.0], starts, ends])
     delta = np.concatenate([[0], sizes, -sizes])
+    log = result.preemption_log
+    if log is not None:  # a stopped job holds nothing from its stop to its restart
+        stopped = log.job[log.stopped]
+        here = result.center[stopped] == center
+        restarted = log.restart_job[result.center[log.restart_job] == center]
+        times = np.concatenate(
+            [
+                times,
+                log.time[log.stopped][here],
+                log.restart_time[result.center[log.restart_job] == center],
+            ]
+        )
+        size = result.demand.size
+        delta = np.concatenate([delta, -size[stopped[here]], size[restarted]])
     keep = times < result.horizon
     times, delta = times[keep], delta[keep]
     order = np.argsort(times, kind="stable")

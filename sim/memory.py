@@ -16,17 +16,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.metrics import JOB_ROWS_PER_CHUNK
 from sim.scenario import expand_variants
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.schema import Scenario
 from sim.workload.arrivals import expected_arrivals
 
-BYTES_PER_JOB = 600
-"""Peak memory of a run per job: its demand, the engine's per-job lists, the records and the
-jobs table written from them. Measured as the growth of ``ru_maxrss`` from a process that has
-validated a one-center Poisson scenario to the end of ``simulate`` + ``run_metrics`` +
-``jobs_table`` + ``timeseries_table``: 67 MB at 1.0e5 jobs and 215 MB at 4.0e5 jobs, a slope of
-503 B per job (the issue measured ~570 MB per 10^6 jobs on china-national); rounded up."""
+BYTES_PER_JOB = 200
+"""Peak memory of a run per job: its demand, the engine's per-job columns, the records and
+the metrics computed from them. Measured by ``benchmarks/bench_engine.py`` ("MB/1e6 jobs": the
+growth of ``ru_maxrss`` from the loaded process to the end of ``simulate`` + ``run_metrics``):
+171 MB per 10^6 jobs (1,024 accelerators, FIFO and EASY backfill alike; 503 B per job before
+the engine kept its jobs in numpy columns rather than Python lists); rounded up."""
+BYTES_PER_JOB_ROW = 150
+"""Per row of the jobs table, for the rows of one chunk (:data:`~sim.metrics.JOB_ROWS_PER_CHUNK`)
+when the run writes one (``run.job_table``): the chunk as a frame and as the Arrow table that
+is written. Measured with tracemalloc at 1.2e5 rows: 116 B a row at the peak; rounded up."""
 BYTES_PER_BIN = 250
 """Per center and time-series bin: the engine's three level arrays and the time-series table.
 Measured as above with 1,000 jobs and 360,001 bins of 10 s: 87 MB, 248 B per bin."""
@@ -74,8 +79,10 @@ def run_peak(scenario: Scenario) -> tuple[int, str]:
         bins = _pools(variant) * variant.run.horizon / variant.run.timeseries_step
         periods = _periods(variant)
         failures = _expected_failures(variant)
+        rows = min(jobs, JOB_ROWS_PER_CHUNK) if variant.run.job_table else 0
         total = (
             jobs * BYTES_PER_JOB
+            + rows * BYTES_PER_JOB_ROW
             + bins * BYTES_PER_BIN
             + periods * BYTES_PER_PERIOD
             + failures * BYTES_PER_FAILURE
@@ -119,17 +126,45 @@ def estimate_batch(points: Sequence[Scenario], replications: int | None, workers
 
 
 def available() -> int | None:
-    """Memory the machine can give without swapping (MemAvailable), or None if unknown."""
+    """Memory the command can get without swapping, or None if unknown: the machine's
+    MemAvailable, or less when a container's memory limit (cgroup v2 or v1) leaves less."""
+    found = [free for free in (_mem_available(), _cgroup_room()) if free is not None]
+    if found:
+        return min(found)
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _mem_available() -> int | None:
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemAvailable:"):
                 return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
+    return None
+
+
+CGROUP_FILES = (
+    ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+    ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+)
+"""(limit, usage) of this process's memory cgroup: v2, then v1."""
+
+
+def _cgroup_room() -> int | None:
+    for limit_file, usage_file in CGROUP_FILES:
+        try:
+            limit_text = Path(limit_file).read_text().strip()
+            if limit_text == "max":
+                return None
+            limit, usage = int(limit_text), int(Path(usage_file).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        return max(limit - usage, 0) if limit < 2**60 else None  # 2^63 rounded: no limit
+    return None
 
 
 def require(estimate: Estimate, file: str, free: int | None = None) -> None:
@@ -192,16 +227,22 @@ def max_workers(estimate: Estimate, cores: int | None = None, free: int | None =
 
 def traced_peak(scenario: Scenario, seed: int = 1) -> int:
     """Peak bytes traced (tracemalloc) while one run of ``scenario`` is simulated and turned
-    into its metrics and tables: what :func:`run_peak` estimates, measured."""
+    into its metrics and tables, as ``capsim run --out`` does (the jobs table one chunk at a
+    time, each made an Arrow table): what :func:`run_peak` estimates, measured."""
     import tracemalloc
 
+    import pyarrow as pa
+
     from sim.engine import simulate
-    from sim.metrics import jobs_table, run_metrics, timeseries_table
+    from sim.metrics import jobs_table_chunks, run_metrics, timeseries_table
 
     tracemalloc.start()
     try:
         result = simulate(scenario, seed)
-        run_metrics(result), jobs_table(result), timeseries_table(result)
+        run_metrics(result), timeseries_table(result)
+        if scenario.run.job_table:
+            for chunk in jobs_table_chunks(result):
+                pa.Table.from_pandas(chunk.assign(variant=""), preserve_index=False)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

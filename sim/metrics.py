@@ -55,6 +55,10 @@ METRIC_DOCS: dict[str, str] = {
     "slowdown_mean": "Mean bounded slowdown max(1, turnaround / max(run time, 10 s)) [-]",
     "queue_len_mean": "Time-average number of waiting jobs [-]",
     "queue_len_max": "Largest number of waiting jobs [-]",
+    "fragmented_accelerators_mean": "Time-average free accelerators that no queued job can "
+    "use where they sit (on servers with too few free for any waiting job that fits, or all "
+    "free ones while no waiting job fits), counted while jobs wait; only under a placement "
+    "other than `pool` [-]",
     "delivered_pflops_h": "Compute delivered: busy accelerator-hours (training and inference) "
     "× peak [PFLOPS·h]",
     "energy_mwh": "Facility energy: (busy, idle and server power) × PUE [MWh]",
@@ -68,6 +72,13 @@ METRIC_DOCS: dict[str, str] = {
     "interruptions": "Job failures in the window (failures on) [-]",
     "lost_accelerator_h": "Accelerator time lost to failures in the window: work since the last "
     "checkpoint plus restarts, counted at the failure [accelerator·h]",
+    "preemptions": "Jobs stopped by their scheduler in the window (a preemptive policy or "
+    "inference reclaiming accelerators); only when jobs can be preempted [-]",
+    "preempted_lost_accelerator_h": "Accelerator time lost to preemptions in the window: work "
+    "since the last checkpoint at each stop plus the restarts paid by stopped jobs; only when "
+    "jobs can be preempted [accelerator·h]",
+    "accelerators_held_mean": "Per tenant (`tenants` in summary.json): time-average "
+    "accelerators its jobs held in the window [-]",
     "goodput": "Useful / held accelerator time of training: 1 - lost / busy training "
     "accelerator time [-]",
     "capex_cny": "Depreciation in the window: accelerators and servers over `costs.server_life` "
@@ -85,6 +96,17 @@ METRIC_DOCS: dict[str, str] = {
     "facility for them (not depreciated) [CNY]",
 }
 """Every metric of a summary, with its meaning and unit."""
+
+OPTIONAL_METRICS = frozenset(
+    {
+        "fragmented_accelerators_mean",
+        "preemptions",
+        "preempted_lost_accelerator_h",
+        "accelerators_held_mean",
+    }
+)
+"""Metrics present only where a run uses their feature (servers, preemption, tenants), so
+that summaries of runs without them are unchanged."""
 
 
 def run_metrics(result: RunResult) -> dict[str, object]:
@@ -109,7 +131,17 @@ def run_metrics(result: RunResult) -> dict[str, object]:
         }
         cities[city] = metrics
     overall = window.capacity_side(all_centers) | window.job_side(slice(None))
-    return {"overall": overall, "cities": cities}
+    metrics_of_run: dict[str, object] = {"overall": overall, "cities": cities}
+    if result.tenants:
+        metrics_of_run["tenants"] = {
+            name: window.tenant(index) for index, name in enumerate(result.tenants)
+        }
+    if result.preemption_log is not None:
+        metrics_of_run["classes"] = {
+            name: window.preemption(window.preempted_class == index)
+            for index, name in enumerate(result.classes)
+        }
+    return metrics_of_run
 
 
 def _rows_by(keys: np.ndarray, groups: int) -> list[np.ndarray]:
@@ -155,10 +187,24 @@ class _Window:
         self.failure_center = result.center[log.job[in_window]]
         self.failure_lost = (log.lost * demand.size[log.job])[in_window]
         """Accelerator-seconds lost at each failure in the window [accelerator·s]."""
+        preempted = result.preemption_log
+        if preempted is not None:
+            in_window = (preempted.time >= self.t0) & (preempted.time < self.t1)
+            jobs = preempted.job[in_window]
+            self.preempted_center = result.center[jobs]
+            self.preempted_class = demand.job_class[jobs]
+            self.preempted_tenant = demand.tenant[jobs]
+            self.preempted_stop = preempted.stopped[in_window]
+            self.preempted_lost = (preempted.lost_work + preempted.lost_restart)[
+                in_window
+            ] * demand.size[jobs]
+            """Accelerator-seconds lost at each stop or end in the window [accelerator·s]."""
+        # A drained run counts every job's end, however late; jobs then end by the run's end.
+        ends_by = np.inf if result.drained else self.t1
         with np.errstate(invalid="ignore"):
-            self.completed_in = self.started & (self.end >= self.t0) & (self.end < self.t1)
+            self.completed_in = self.started & (self.end >= self.t0) & (self.end < ends_by)
             self.started_in = self.started & (start >= self.t0)
-            self.running_end = self.started & (self.end >= self.t1)
+            self.running_end = self.started & (self.end >= ends_by)
 
     def capacity_side(self, centers: Sequence[int]) -> Metrics:
         r = self.result
@@ -178,30 +224,77 @@ class _Window:
         at_end = [self._installed_at(c, self.t1) for c in centers]
         failed = np.isin(self.failure_center, centers)
         lost = float(self.failure_lost[failed].sum())
-        return {
-            "accelerators": float(sum(at_end)),
-            "capacity_pflops": float(
-                sum(n * r.centers[c].tflops / 1000.0 for n, c in zip(at_end, centers, strict=True))
-            ),
-            "installed_accelerators_mean": float(installed_area / self.length),
-            "utilisation": float(held.sum() / installed_area),
-            "queue_len_mean": float(queued.sum() / self.length),
-            "delivered_pflops_h": delivered,
-            "energy_mwh": float(energy_kwh / 1000.0),
-            "power_mw_mean": float(energy_kwh / 1000.0 / (self.length / 3600.0)),
-            "cost_cny": float(cost),
-            "co2_t": float(co2_kg / 1000.0),
-            "cost_per_pflops_h_cny": float(cost / delivered) if delivered > 0 else math.nan,
-            **self._facility(centers),
-            "inference_demand_h": float(demand / 3600.0),
-            "inference_served_h": float(inference.sum() / 3600.0),
-            "inference_shortfall_h": float((demand - inference.sum()) / 3600.0),
-            # Failures cost training jobs only: goodput is over training's busy time.
-            "interruptions": float(failed.sum()),
-            "lost_accelerator_h": lost / 3600.0,
-            "goodput": 1.0 - lost / float(busy.sum()) if busy.sum() > 0 else math.nan,
-            **self._costs(centers, float(held.sum()), delivered, float(cost)),
+        return (
+            {
+                "accelerators": float(sum(at_end)),
+                "capacity_pflops": float(
+                    sum(
+                        n * r.centers[c].tflops / 1000.0
+                        for n, c in zip(at_end, centers, strict=True)
+                    )
+                ),
+                "installed_accelerators_mean": float(installed_area / self.length),
+                "utilisation": float(held.sum() / installed_area),
+                "queue_len_mean": float(queued.sum() / self.length),
+                "delivered_pflops_h": delivered,
+                "energy_mwh": float(energy_kwh / 1000.0),
+                "power_mw_mean": float(energy_kwh / 1000.0 / (self.length / 3600.0)),
+                "cost_cny": float(cost),
+                "co2_t": float(co2_kg / 1000.0),
+                "cost_per_pflops_h_cny": float(cost / delivered) if delivered > 0 else math.nan,
+                **self._facility(centers),
+                "inference_demand_h": float(demand / 3600.0),
+                "inference_served_h": float(inference.sum() / 3600.0),
+                "inference_shortfall_h": float((demand - inference.sum()) / 3600.0),
+                # Failures cost training jobs only: goodput is over training's busy time.
+                "interruptions": float(failed.sum()),
+                "lost_accelerator_h": lost / 3600.0,
+                "goodput": 1.0 - lost / float(busy.sum()) if busy.sum() > 0 else math.nan,
+                **self._costs(centers, float(held.sum()), delivered, float(cost)),
+            }
+            | self._fragmentation(centers)
+            | self._preemption(centers)
+        )
+
+    def _preemption(self, centers: Sequence[int]) -> Metrics:
+        """Preemptions at ``centers``, when jobs can be preempted."""
+        if self.result.preemption_log is None:
+            return {}
+        return self.preemption(np.isin(self.preempted_center, centers))
+
+    def tenant(self, index: int) -> Metrics:
+        """What one tenant got: accelerators held on average over the window, its jobs' waits
+        and preemptions."""
+        r = self.result
+        job, begin, end = r.segments()
+        mine = r.demand.tenant[job] == index
+        held = np.clip(end[mine], self.t0, self.t1) - np.clip(begin[mine], self.t0, self.t1)
+        jobs = r.demand.tenant == index
+        waits = self.wait[jobs & self.arrived_in]
+        metrics = {
+            "accelerators_held_mean": float(np.sum(r.demand.size[job[mine]] * held) / self.length),
+            "jobs_arrived": float(waits.size),
+            "wait_mean_s": _mean(waits),
+            "wait_p95_s": float(np.percentile(waits, 95)) if waits.size else math.nan,
         }
+        if r.preemption_log is not None:
+            metrics |= self.preemption(self.preempted_tenant == index)
+        return metrics
+
+    def preemption(self, mask: np.ndarray) -> Metrics:
+        """Preemptions and their cost among the logged losses selected by ``mask``."""
+        return {
+            "preemptions": float(np.sum(self.preempted_stop[mask])),
+            "preempted_lost_accelerator_h": float(self.preempted_lost[mask].sum() / 3600.0),
+        }
+
+    def _fragmentation(self, centers: Sequence[int]) -> Metrics:
+        """Fragmented accelerators, under a placement that has servers (none for a pool)."""
+        area = self.result.fragmented_area
+        if area is None:
+            return {}
+        fragmented = area[centers, -1] - area[centers, self.first]
+        return {"fragmented_accelerators_mean": float(fragmented.sum() / self.length)}
 
     def _costs(
         self, centers: Sequence[int], held_s: float, delivered: float, electricity: float

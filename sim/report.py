@@ -135,7 +135,8 @@ def service_columns(
 
 
 def _supply_columns(overall: Row) -> list[tuple[str, str, Callable[[float, float], str]]]:
-    """Facility and inference columns, shown only for scenarios that use those features."""
+    """Facility, inference and fragmentation columns, shown only for scenarios that use those
+    features."""
     columns: list[tuple[str, str, Callable[[float, float], str]]] = []
     if _get(overall, "installed_accelerators_mean") != _get(overall, "accelerators"):
         columns.append(("installed_accelerators_mean", "installed mean", _count))
@@ -144,6 +145,8 @@ def _supply_columns(overall: Row) -> list[tuple[str, str, Callable[[float, float
         columns.append(("power_headroom_mw", "headroom MW", _fixed))
     if _get(overall, "inference_demand_h") > 0:
         columns.append(("inference_shortfall_h", "inference short h", format_large))
+    if "fragmented_accelerators_mean" in overall:  # a placement with servers
+        columns.append(("fragmented_accelerators_mean", "fragmented", _count))
     return columns
 
 

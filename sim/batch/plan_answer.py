@@ -26,7 +26,9 @@ METHOD = (
     "{level:.4g} (Bonferroni over {places} places), so the recommended plan meets all of its "
     "constraints together with at least {confidence:.0%} confidence. If the best finalist "
     "fails, capacity is added to it greedily, judged on the fresh replications, until it "
-    "passes; the recommended plan is the best that passes."
+    "passes; the recommended plan is the best that passes. The t bounds assume roughly normal "
+    "replication means: a heavy-tailed metric (rare congestion episodes in a short window) "
+    "needs a long window and many final replications."
 )
 
 

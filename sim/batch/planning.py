@@ -134,7 +134,9 @@ def _check_plan(
 
     for index, knob in enumerate(plan.knobs):
         reached, missing = walk(data, knob.path)
-        if missing or not isinstance(reached, int | float) or isinstance(reached, bool):
+        a_time = knob.earlier_is_more and isinstance(reached, str)  # a phase's `at: 180d`
+        number = isinstance(reached, int | float) and not isinstance(reached, bool)
+        if missing or not (number or a_time):
             problem(("knobs", index, "path"), f"{knob.path}: not a number in the scenario file")
     cities = list(base.cities)
     bounds: list[Bound] = []

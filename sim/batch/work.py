@@ -15,7 +15,13 @@ from typing import Any
 import pandas as pd
 
 from sim.engine import RunResult, simulate
-from sim.metrics import METRIC_DOCS, jobs_table_chunks, run_metrics, timeseries_table
+from sim.metrics import (
+    METRIC_DOCS,
+    OPTIONAL_METRICS,
+    jobs_table_chunks,
+    run_metrics,
+    timeseries_table,
+)
 from sim.periods import period_metrics
 from sim.scenario.loader import expand_variants
 from sim.scenario.schema import Scenario
@@ -23,8 +29,10 @@ from sim.scenario.schema import Scenario
 KEYS = ["level", "city", "center"]
 """Columns that say where a row's metrics were measured."""
 
-METRICS = list(METRIC_DOCS)
-"""The metric columns of a run's rows, in the documented order."""
+METRICS = [name for name in METRIC_DOCS if name not in OPTIONAL_METRICS]
+"""The metric columns of a run's rows, in the documented order. The optional metrics of
+servers, preemption and tenants are left out, so batch tables keep one set of columns
+(`capsim run` reports them)."""
 
 
 @dataclass(frozen=True)

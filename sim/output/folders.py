@@ -80,13 +80,17 @@ class OutputFolder:
     def publish(self) -> None:
         """Move every staged file into place, then record them with their sha256 in
         ``contents.json``. Until that last write the folder is marked as being written, so a
-        kill between the renames leaves a folder that readers refuse, never a mixed one."""
+        kill between the renames leaves a folder that readers refuse, never a mixed one. Files
+        the previous publish made and this one does not (an optional table) are removed."""
         hashes = {}
         for name, temporary in self._staged.items():
             flush_file(temporary)
             hashes[name] = _sha256(temporary)
             check_target(self.root / name)
+        previous = _read_contents(self.root) or {}
         self._write_contents("writing", {})
+        for name in set(previous.get("files", {})) - set(self._staged):
+            (self.root / name).unlink(missing_ok=True)
         for name, temporary in sorted(self._staged.items()):
             os.replace(temporary, self.root / name)
             flush_folder((self.root / name).parent)
@@ -218,6 +222,8 @@ def folder_kind(root: Path) -> str | None:
     contents = _read_contents(root)
     if contents is not None:
         return str(contents.get("kind"))
+    if (root / "plan.json").exists():
+        return "plan"
     if (root / "batch.json").exists() or (root / "runs").is_dir():
         return "batch"
     if (root / "sizing.json").exists():

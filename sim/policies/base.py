@@ -12,13 +12,35 @@ themselves by their ``name``; adding a policy is writing one class in one file.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from sim.policies.placement import Placement
+
 StartCallback = Callable[[int], None]
+StopCallback = Callable[[int], None]
+"""The engine's hook for a running job its scheduler stops (preempts)."""
+
+
+class JobProgress(Protocol):
+    """What a preemptive scheduler reads of its jobs' progress (the engine keeps it)."""
+
+    def remaining(self, job: int) -> float:
+        """Useful work a queued job has left [s]."""
+        ...
+
+    def remaining_at(self, job: int, now: float) -> float:
+        """Useful work a running job has left at ``now`` [s]."""
+        ...
+
+    def attained_at(self, job: int, now: float, running: bool) -> float:
+        """Time the job has run so far [s]."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -30,7 +52,17 @@ class JobTable:
     duration: Sequence[float]
     """Run time [s] (known to the scheduler: capsim treats runtime estimates as exact)."""
     priority: Sequence[int]
-    """Class priority; higher runs first under the `priority` policy."""
+    """Priority of each job (its trace's or its class's); higher runs first under `priority`."""
+    estimate: Sequence[float] | None = None
+    """Run time estimated at submission [s], NaN where none is given; None: no job has one.
+    `sjf` and `srtf` order by it instead of the true run time."""
+
+    def expected(self, job: int) -> float:
+        """The run time [s] a scheduler plans with: the estimate if given, else the true one."""
+        estimate = self.estimate
+        if estimate is None or estimate[job] != estimate[job]:
+            return self.duration[job]
+        return estimate[job]
 
 
 class UnknownPolicyError(KeyError):
@@ -53,6 +85,10 @@ class LocalScheduler:
 
     registry: ClassVar[dict[str, type[LocalScheduler]]] = {}
     name: ClassVar[str] = ""
+    preempts: ClassVar[bool] = False
+    """Whether the policy itself stops running jobs (`srtf`, `las`, preemptive `priority`)."""
+    preemptive: ClassVar[type[LocalScheduler] | None] = None
+    """The form of the policy that preempts, for `scheduling.preempt: true`; None: none."""
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -76,6 +112,83 @@ class LocalScheduler:
         """Integral of the queue length over time since t=0 [job·s]."""
         self.queue_max = 0
         """Longest queue since the last :meth:`take_queue_max` [jobs]."""
+        self.placement: Placement | None = None
+        """Where jobs go on the center's servers; None: one pool (only ``free`` counts)."""
+        self.queued_sizes: Counter[int] = Counter()
+        """Queued jobs by size {accelerators: jobs}, kept only under a placement."""
+        self.fragmented_area = 0.0
+        """Integral of the free accelerators no queued job can use, while jobs queue, over
+        time since t=0 [accelerator·s]; kept only under a placement."""
+
+        self.stop: StopCallback | None = None
+        self.progress: JobProgress | None = None
+        self.running_jobs: dict[int, None] | None = None
+        """The running jobs in the order they started, kept only when jobs may be stopped."""
+        self.reclaims = False
+        """Whether a capacity cut (inference, retirement) stops running jobs."""
+
+    def use_placement(self, placement: Placement) -> None:
+        """Place jobs on servers with ``placement`` (before any job arrives)."""
+        self.placement = placement
+
+    def use_preemption(self, stop: StopCallback, progress: JobProgress, reclaims: bool) -> None:
+        """Let the scheduler stop running jobs (before any job arrives): ``stop`` tells the
+        engine, ``progress`` says how far each job is; ``reclaims``: a capacity cut stops the
+        jobs started last until the rest fit."""
+        self.stop, self.progress, self.reclaims = stop, progress, reclaims
+        self.running_jobs = {}
+
+    def preempt(self, job: int, now: float) -> None:
+        """Stop the running ``job`` at ``now`` [s]: it frees its accelerators and queues again."""
+        assert self.stop is not None
+        self.stop(job)
+        self.give(job)
+        self.requeue(job)
+        if len(self.queue) > self.queue_max:
+            self.queue_max = len(self.queue)
+
+    def requeue(self, job: int) -> None:
+        """Queue a stopped job again (where the policy puts it)."""
+        raise NotImplementedError
+
+    def fits(self, size: int) -> bool:
+        """Whether a job of ``size`` accelerators can start now."""
+        placement = self.placement
+        return size <= self.free and (placement is None or placement.fits(size))
+
+    def take(self, job: int) -> None:
+        """``job`` starts: it holds its accelerators (on the servers the placement chooses)."""
+        size = self.sizes[job]
+        self.free -= size
+        if self.placement is not None:
+            self.placement.place(job, size)
+        if self.running_jobs is not None:
+            self.running_jobs[job] = None
+
+    def give(self, job: int) -> None:
+        """``job`` ends or stops: its accelerators are free again."""
+        self.free += self.sizes[job]
+        if self.placement is not None:
+            self.placement.remove(job)
+        if self.running_jobs is not None:
+            del self.running_jobs[job]
+
+    def enqueued(self, job: int) -> None:
+        """``job`` joined the queue."""
+        size = self.sizes[job]
+        self.queued_size += size
+        if self.placement is not None:
+            self.queued_sizes[size] += 1
+
+    def dequeued(self, job: int) -> None:
+        """``job`` left the queue (to start)."""
+        size = self.sizes[job]
+        self.queued_size -= size
+        if self.placement is not None:
+            sizes = self.queued_sizes
+            sizes[size] -= 1
+            if not sizes[size]:
+                del sizes[size]
 
     def submit(self, job: int, now: float) -> None:
         """A job arrives at this center at time ``now`` [s]."""
@@ -88,14 +201,28 @@ class LocalScheduler:
     def set_capacity(self, capacity: int, now: float) -> None:
         """From ``now`` [s], at most ``capacity`` accelerators may be busy.
 
-        Running jobs are never stopped: after a cut, ``free`` is negative until enough of them
-        have ended, and no queued job starts before that. After a rise, queued jobs start.
+        Running jobs are not stopped unless the scheduler reclaims (``use_preemption``): after
+        a cut, ``free`` is negative until enough of them have ended, and no queued job starts
+        before that. After a rise, queued jobs start.
         """
         self.advance(now)
         self.free += capacity - self.capacity
         self.capacity = capacity
+        if self.placement is not None:
+            self.placement.set_capacity(capacity)
+        if self.reclaims and self.running_jobs:
+            self._reclaim(now)
         if self.free > 0 and len(self.queue):
             self.start_waiting(now)
+
+    def _reclaim(self, now: float) -> None:
+        """After a cut, stop the jobs started last until the others fit (on their servers)."""
+        placement = self.placement
+        for job in reversed(list(self.running_jobs or ())):
+            if self.free >= 0 and (placement is None or not placement.overfull()):
+                return
+            if placement is None or placement.on_overfull(job):
+                self.preempt(job, now)
 
     def start_waiting(self, now: float) -> None:
         """Start the queued jobs the policy would start now that more accelerators are free."""
@@ -108,6 +235,8 @@ class LocalScheduler:
             self.busy_area += (self.capacity - self.free) * dt
             self.queue_area += len(self.queue) * dt
             self.t_last = now
+            if self.placement is not None and self.queued_sizes:
+                self.fragmented_area += self.placement.fragmented(self.queued_sizes) * dt
 
     def take_queue_max(self) -> int:
         """The longest queue since the last call; restarts the count from the current queue."""

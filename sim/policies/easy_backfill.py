@@ -44,26 +44,26 @@ class EasyBackfill(LocalScheduler):
         self.advance(now)
         queue = self.queue
         size = self.sizes[job]
-        if not queue and size <= self.free:
+        if not queue and self.fits(size):
             self._start(job, now)
             return
         queue.append(job)
-        self.queued_size += size
+        self.enqueued(job)
         if len(queue) > self.queue_max:
             self.queue_max = len(queue)
         if len(queue) == 1:
             self._schedule(now)
-        elif len(queue) <= self.backfill_depth + 1 and size <= self.free:
+        elif len(queue) <= self.backfill_depth + 1 and self.fits(size):
             # Nothing but the new job changed: it is the only new backfill candidate.
             self._reserve(now)
             if now + self.durations[job] <= self.shadow or size <= self.extra:
                 queue.pop()
-                self.queued_size -= size
+                self.dequeued(job)
                 self._start(job, now)
 
     def release(self, job: int, now: float) -> None:
         self.advance(now)
-        self.free += self.sizes[job]
+        self.give(job)
         running = self.running
         index = bisect.bisect_left(running, (now, job))
         if index == len(running) or running[index][1] != job:
@@ -73,6 +73,16 @@ class EasyBackfill(LocalScheduler):
         self.shadow_valid = False
         if self.queue:
             self._schedule(now)
+
+    def preempt(self, job: int, now: float) -> None:
+        index = next(i for i, (_, other) in enumerate(self.running) if other == job)
+        del self.running[index]
+        self.shadow_valid = False
+        super().preempt(job, now)
+
+    def requeue(self, job: int) -> None:
+        self.queue.appendleft(job)  # it was ahead of every job still queued
+        self.enqueued(job)
 
     def set_capacity(self, capacity: int, now: float) -> None:
         self.shadow_valid = False  # the reservation counted on the old capacity
@@ -84,7 +94,7 @@ class EasyBackfill(LocalScheduler):
     def _start(self, job: int, now: float) -> None:
         end = now + self.durations[job]
         size = self.sizes[job]
-        self.free -= size
+        self.take(job)
         if end > self.shadow:
             self.extra -= size
         bisect.insort(self.running, (end, job))
@@ -111,9 +121,9 @@ class EasyBackfill(LocalScheduler):
 
     def _schedule(self, now: float) -> None:
         queue, sizes = self.queue, self.sizes
-        while queue and sizes[queue[0]] <= self.free:
+        while queue and self.fits(sizes[queue[0]]):
             head = queue.popleft()
-            self.queued_size -= sizes[head]
+            self.dequeued(head)
             self.shadow_valid = False
             self._start(head, now)
         if len(queue) < 2 or self.free == 0:
@@ -123,11 +133,9 @@ class EasyBackfill(LocalScheduler):
         started = []
         for position, job in enumerate(islice(queue, 1, self.backfill_depth + 1), start=1):
             size = sizes[job]
-            if size <= self.free and (
-                now + self.durations[job] <= self.shadow or size <= self.extra
-            ):
+            if self.fits(size) and (now + self.durations[job] <= self.shadow or size <= self.extra):
                 started.append(position)
-                self.queued_size -= size
+                self.dequeued(job)
                 self._start(job, now)
                 if self.free == 0:
                     break

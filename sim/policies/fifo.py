@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import deque
 
-from sim.policies.base import JobTable, LocalScheduler, StartCallback
+from sim.policies.base import JobProgress, JobTable, LocalScheduler, StartCallback, StopCallback
+from sim.policies.placement import Placement
 
 
 class Fifo(LocalScheduler):
@@ -15,6 +16,42 @@ class Fifo(LocalScheduler):
     def __init__(self, capacity: int, jobs: JobTable, start: StartCallback, backfill_depth: int):
         super().__init__(capacity, jobs, start, backfill_depth)
         self.queue: deque[int] = deque()
+
+    def use_placement(self, placement: Placement) -> None:
+        super().use_placement(placement)
+        self._use_general_path()
+
+    def use_preemption(self, stop: StopCallback, progress: JobProgress, reclaims: bool) -> None:
+        super().use_preemption(stop, progress, reclaims)
+        self._use_general_path()
+
+    def _use_general_path(self) -> None:
+        # submit and release below count free accelerators only (a pool that never stops a
+        # job: capsim's hot path); on servers, or when jobs may be stopped, the general
+        # versions replace them.
+        self.submit = self._submit_placed  # type: ignore[method-assign]
+        self.release = self._release_placed  # type: ignore[method-assign]
+
+    def requeue(self, job: int) -> None:
+        self.queue.appendleft(job)  # it was ahead of every job still queued
+        self.enqueued(job)
+
+    def _submit_placed(self, job: int, now: float) -> None:
+        self.advance(now)
+        queue = self.queue
+        if not queue and self.fits(self.sizes[job]):
+            self.take(job)
+            self.start(job)
+            return
+        queue.append(job)
+        self.enqueued(job)
+        if len(queue) > self.queue_max:
+            self.queue_max = len(queue)
+
+    def _release_placed(self, job: int, now: float) -> None:
+        self.advance(now)
+        self.give(job)
+        self.start_waiting(now)
 
     # The hottest code in capsim: `advance` is inlined in submit and release (measured ~10%).
 
@@ -44,7 +81,7 @@ class Fifo(LocalScheduler):
             self.t_last = now
         sizes = self.sizes
         self.free += sizes[job]
-        # start_waiting's loop, inlined: release runs once per job, on the hot path.
+        # start_waiting's loop for a pool, inlined: release runs once per job, on the hot path.
         while queue and sizes[queue[0]] <= self.free:
             head = queue.popleft()
             self.free -= sizes[head]
@@ -53,8 +90,8 @@ class Fifo(LocalScheduler):
 
     def start_waiting(self, now: float) -> None:
         queue, sizes = self.queue, self.sizes
-        while queue and sizes[queue[0]] <= self.free:
+        while queue and self.fits(sizes[queue[0]]):
             head = queue.popleft()
-            self.free -= sizes[head]
-            self.queued_size -= sizes[head]
+            self.dequeued(head)
+            self.take(head)
             self.start(head)

@@ -21,22 +21,26 @@ class OrderedQueue(LocalScheduler):
     def submit(self, job: int, now: float) -> None:
         self.advance(now)
         heapq.heappush(self.queue, (self.key(job), job))
-        self.queued_size += self.sizes[job]
+        self.enqueued(job)
         if len(self.queue) > self.queue_max:
             self.queue_max = len(self.queue)
         self._start_heads()
 
+    def requeue(self, job: int) -> None:
+        heapq.heappush(self.queue, (self.key(job), job))
+        self.enqueued(job)
+
     def release(self, job: int, now: float) -> None:
         self.advance(now)
-        self.free += self.sizes[job]
+        self.give(job)
         self._start_heads()
 
     def _start_heads(self) -> None:
         queue, sizes = self.queue, self.sizes
-        while queue and sizes[queue[0][1]] <= self.free:
+        while queue and self.fits(sizes[queue[0][1]]):
             _, head = heapq.heappop(queue)
-            self.free -= sizes[head]
-            self.queued_size -= sizes[head]
+            self.dequeued(head)
+            self.take(head)
             self.start(head)
 
     def start_waiting(self, now: float) -> None:

@@ -6,9 +6,10 @@ from sim.policies.ordered import OrderedQueue
 
 
 class ShortestJobFirst(OrderedQueue):
-    """The queued job with the shortest run time starts first."""
+    """The queued job with the shortest run time starts first (its estimate, where a trace
+    gives one)."""
 
     name = "sjf"
 
     def key(self, job: int) -> float:
-        return self.jobs.duration[job]
+        return self.jobs.expected(job)

@@ -385,7 +385,8 @@ def _policies(scenario: Scenario, source: SourceText) -> Table:
         ["dispatch", scenario.dispatch, source.notes("dispatch")],
         [
             "local scheduling",
-            f"{scenario.scheduling.local} (backfill depth {scenario.scheduling.backfill_depth})",
+            f"{scenario.scheduling.local} (backfill depth {scenario.scheduling.backfill_depth}), "
+            f"placement {scenario.scheduling.placement}",
             source.notes("scheduling"),
         ],
         [
@@ -409,8 +410,10 @@ def _failures(scenario: Scenario) -> str:
         else f"{job.name}: no checkpoints"
         for job in scenario.workload
     )
+    node = scenario.failures.node_size
+    nodes = "servers" if node is None else f"nodes of {node}"
     return (
-        f"on: nodes of {scenario.failures.node_size} fail at the accelerators' MTBF; a failed "
+        f"on: {nodes} fail at the accelerators' MTBF; a failed "
         f"job loses the work since its last checkpoint and restarts on spare nodes "
         f"({checkpoints})"
     )

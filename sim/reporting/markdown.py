@@ -18,7 +18,8 @@ from sim.reporting.document import (
 )
 from sim.reporting.html import figure_png
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+_UNSAFE = re.compile(r"[^\w.-]+")
+"""Anything but letters (of any script, as names may be 深圳), digits, '_', '.' and '-'."""
 
 _SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>|#"})
 

@@ -2,9 +2,11 @@
 
 The model (one, documented in README and docs/scenario.md):
 
-- The nodes a job holds fail as a Poisson process. A node has ``node_size`` accelerators and
-  fails at rate ``node_size / MTBF`` (the MTBF is per accelerator, of the pool's type); a job
-  of ``size`` accelerators holds ``ceil(size / node_size)`` nodes, whatever else runs on them.
+- The nodes a job holds fail as a Poisson process. A node has ``node_size`` accelerators (by
+  default the center's server) and fails at rate ``node_size / MTBF`` (the MTBF is per
+  accelerator, of the pool's type); a job of ``size`` accelerators holds
+  ``ceil(size / node_size)`` nodes, whatever else runs on them, or, under a placement other
+  than `pool`, the servers it was placed on (a job spread over more servers fails more often).
 - The job saves a checkpoint after every ``interval`` of useful progress (at no cost). When a
   node fails, the job loses the work since its last checkpoint and restarts at once on spare
   nodes, keeping its allocation, after a fixed restart overhead; a failure during a restart
@@ -113,7 +115,7 @@ class Failures:
         self,
         seed: np.random.SeedSequence,
         jobs: int,
-        node_size: int,
+        node_size: Sequence[int],
         node_rate: Sequence[float],
         checkpoint: Sequence[tuple[float | None, float]],
         job_class: np.ndarray,
@@ -127,7 +129,7 @@ class Failures:
         jobs
             Number of jobs of the run.
         node_size
-            Accelerators per node [-].
+            Accelerators per node of each center [-].
         node_rate
             Failure rate of one node of each center [1/s].
         checkpoint
@@ -166,20 +168,25 @@ class Failures:
         if not settings.enabled:
             return None
         by_class = [(w.checkpoint.interval, w.checkpoint.restart) for w in scenario.workload]
+        node_size = [settings.node_size or c.accelerators_per_server for c in centers]
         return cls(
             seed,
             len(job_class),
-            settings.node_size,
-            node_rate=[settings.node_size / c.mtbf for c in centers],
+            node_size,
+            node_rate=[size / c.mtbf for size, c in zip(node_size, centers, strict=True)],
             checkpoint=by_class,
             job_class=job_class,
             horizon=scenario.run.horizon,
         )
 
-    def held_time(self, job: int, center: int, size: int, duration: float, now: float) -> float:
+    def held_time(
+        self, job: int, center: int, size: int, duration: float, now: float, nodes: int = 0
+    ) -> float:
         """Time [s] ``job``, starting at ``now`` at ``center``, holds its accelerators; its
-        failures are recorded."""
-        rate = math.ceil(size / self.node_size) * self.node_rate[center]
+        failures are recorded. ``nodes``: the servers it was placed on; 0: as many as its
+        size needs."""
+        nodes = nodes or math.ceil(size / self.node_size[center])
+        rate = nodes * self.node_rate[center]
         interval, restart = self.checkpoint[self.job_class[job]]
         held, failures = held_time(
             duration, rate, interval, restart, self._gaps(job), limit=self.horizon - now

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from sim.policies import UnknownPolicyError, dispatcher, local_policy
+from sim.policies import UnknownPolicyError, dispatcher, local_policy, placement_policy
 from sim.scenario import schema
 from sim.scenario.errors import Loc
 from sim.scenario.facility_checks import check_inference_places, check_power
@@ -37,6 +37,9 @@ def run_all(scenario: schema.Scenario) -> Found:
         check_job_shape_given,
         check_trace_clusters,
         check_policies_known,
+        check_nodes_are_servers,
+        check_preemption,
+        check_tenants,
         check_links,
         check_sizes_fit,
         check_demand_bounded,
@@ -136,11 +139,123 @@ def check_policies_known(scenario: schema.Scenario) -> Found:
     for loc, lookup, name in (
         (("scheduling", "local"), local_policy, scenario.scheduling.local),
         (("dispatch",), dispatcher, scenario.dispatch),
+        (("scheduling", "placement"), placement_policy, scenario.scheduling.placement),
     ):
         try:
             lookup(name)
         except UnknownPolicyError as error:
             problems.append((loc, error.message))
+    return problems
+
+
+def check_preemption(scenario: schema.Scenario) -> Found:
+    """`preempt` needs a policy with a preemptive form; preemption and failures do not mix
+    yet (a failure model of a job whose run is cut in segments is not built)."""
+    scheduling = scenario.scheduling
+    try:
+        policy = local_policy(scheduling.local)
+    except UnknownPolicyError:
+        return []
+    problems: Found = []
+    if scheduling.preempt and policy.preemptive is None and not policy.preempts:
+        problems.append(
+            (
+                ("scheduling", "preempt"),
+                f"local policy {scheduling.local!r} has no preemptive form; use priority, "
+                "or srtf / las (always preemptive)",
+            )
+        )
+    preempts = policy.preempts or scheduling.preempt or scheduling.inference_preempts
+    if preempts and scenario.failures.enabled:
+        problems.append(
+            (
+                ("failures", "enabled"),
+                "node failures cannot be combined with preemption yet (a preemptive local "
+                "policy, `scheduling.preempt` or `scheduling.inference_preempts`)",
+            )
+        )
+    return problems
+
+
+def check_tenants(scenario: schema.Scenario) -> Found:
+    """Tenants: fifo within each, guarantees that fit their center, tenants that exist, and no
+    failures if a tenant reclaims (preemption and failures do not mix yet)."""
+    problems: Found = []
+    names = scenario.tenant_names()
+    for index, workload in enumerate(scenario.workload):
+        if workload.tenant is not None and workload.tenant not in names:
+            valid = ", ".join(names) or "none (no center has `tenants`)"
+            problems.append(
+                (
+                    ("workload", index, "tenant"),
+                    f"unknown tenant {workload.tenant!r}; valid: {valid}",
+                )
+            )
+    reclaims = False
+    for city_name, city in scenario.cities.items():
+        for center_name, center in city.centers.items():
+            if not center.tenants:
+                continue
+            loc: Loc = ("cities", city_name, "centers", center_name, "tenants")
+            reclaims |= any(t.reclaim for t in center.tenants.values())
+            if center.pools is not None:
+                problems.append((loc, "tenants need a center of one accelerator type"))
+                continue
+            guaranteed = sum(t.guaranteed for t in center.tenants.values())
+            if center.count is not None and guaranteed > center.count:
+                problems.append(
+                    (
+                        loc,
+                        f"the guarantees add up to {guaranteed}, more than the {center.count} "
+                        "accelerators of the center",
+                    )
+                )
+            if scenario.scheduling.local.lower() != "fifo":
+                problems.append(
+                    (
+                        loc,
+                        f"tenants queue first-come-first-served each; set scheduling.local "
+                        f"to fifo (not {scenario.scheduling.local!r})",
+                    )
+                )
+    if reclaims and scenario.failures.enabled:
+        problems.append(
+            (
+                ("failures", "enabled"),
+                "node failures cannot be combined with tenants that reclaim by preemption yet",
+            )
+        )
+    return problems
+
+
+def check_nodes_are_servers(scenario: schema.Scenario) -> Found:
+    """Under a placement with servers, a failing node is a server: `failures.node_size` may
+    only repeat each center's server size."""
+    node = scenario.failures.node_size
+    try:
+        pooled = placement_policy(scenario.scheduling.placement).pooled
+    except UnknownPolicyError:
+        return []
+    if node is None or pooled or not scenario.failures.enabled:
+        return []
+    catalogue = scenario.accelerator_catalogue()
+    problems: Found = []
+    for city_name, city in scenario.cities.items():
+        for center_name, center in city.centers.items():
+            for pool in center.pool_list():
+                if pool.accelerator not in catalogue:
+                    continue
+                per_server = center.server_model(catalogue[pool.accelerator].watts).accelerators
+                if per_server != node:
+                    problems.append(
+                        (
+                            ("failures", "node_size"),
+                            f"node_size {node} differs from the {per_server} accelerators per "
+                            f"server of {city_name}/{center_name}; under placement "
+                            f"{scenario.scheduling.placement!r} a node is a server: leave "
+                            "node_size out",
+                        )
+                    )
     return problems
 
 

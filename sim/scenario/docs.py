@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sim.policies import Dispatcher, LocalScheduler
+from sim.policies import Dispatcher, LocalScheduler, Placement
 from sim.scenario.reading import (
     LARGEST_NUMBER,
     LARGEST_WHOLE,
@@ -140,6 +140,9 @@ def _policies() -> str:
     lines += ["", "Dispatch policies (`dispatch`):", ""]
     for name, dispatch_cls in sorted(Dispatcher.registry.items()):
         lines.append(f"- `{name}`: {_first_paragraph(dispatch_cls.__doc__)}")
+    lines += ["", "Placement policies (`scheduling.placement`):", ""]
+    for name, placement_cls in sorted(Placement.registry.items()):
+        lines.append(f"- `{name}`: {_first_paragraph(placement_cls.__doc__)}")
     return "\n".join(lines) + "\n"
 
 

@@ -120,22 +120,16 @@ def _validate_one(
     in error are set aside (see :func:`_salvage`), and their findings are reported too.
     """
     numbers = number_problems(data)
+    problems = [Problem(file, loc, message, _line_of(node, data, loc)) for loc, message in numbers]
     refused = [loc for loc, _ in numbers]
     usable = _without(data, refused)
     try:
         scenario: Scenario | None = Scenario.model_validate(usable)
     except ValidationError as error:
-        schema_found = [_problem_from_pydantic(item, usable, file, node) for item in error.errors()]
-        problems = [
-            Problem(file, loc, message, _line_of(node, data, loc)) for loc, message in numbers
-        ]
-        problems += [p for p in schema_found if p.loc not in refused]
+        found = [_problem_from_pydantic(item, usable, file, node) for item in error.errors()]
+        problems += [problem for problem in found if problem.loc not in refused]
         scenario, set_aside = _salvage(usable, error)
         refused += set_aside
-    else:
-        problems = [
-            Problem(file, loc, message, _line_of(node, data, loc)) for loc, message in numbers
-        ]
     if scenario is not None:
         scenario, cross = _cross_checks(scenario, base_dir)
         problems += [
@@ -235,10 +229,10 @@ def _problem_from_pydantic(item: Any, data: Any, file: str, node: yaml.Node | No
         message = f"unknown kind {item['input'].get('kind')!r}; valid kinds: {expected}"
     elif kind == "union_tag_not_found":
         message = "a `kind` is required"
-    if kind not in ("missing", "extra_forbidden", "value_error") and "input" in item:
-        shown = brief(item["input"], limit=60)
-        if "…" not in shown and not isinstance(item["input"], dict | list):
-            message += f" (got {shown})"
+    value = item.get("input")  # quoted if a short plain value, never a section (may be huge)
+    quoted = kind not in ("missing", "extra_forbidden", "value_error") and "input" in item
+    if quoted and not isinstance(value, dict | list) and "…" not in (shown := brief(value, 60)):
+        message += f" (got {shown})"
     line = _line_of(node, data, loc)
     if len(item["loc"]) > 1 and item["loc"][-1] == "[key]" and kind != "extra_forbidden":
         name = item["loc"][-2]  # a bad name as a key: in the message, not the path

@@ -40,6 +40,13 @@ class Demand:
     the pool's peak FLOPS per accelerator."""
     dataset: np.ndarray
     """Bytes the job must move to run outside its origin city [bytes]."""
+    priority: np.ndarray
+    """Priority of each job [-]: its trace's, or its class's."""
+    estimate: np.ndarray | None
+    """Run time estimated at submission [s], from a trace; NaN where none is given; None when
+    no class gives one (8 bytes a job saved, see the memory budget in :mod:`sim.memory`)."""
+    tenant: np.ndarray
+    """Index of each job's tenant in ``Scenario.tenant_names()`` [-]; -1: none."""
 
     def __len__(self) -> int:
         return len(self.arrival)
@@ -59,28 +66,48 @@ def item_view(column: np.ndarray) -> memoryview[Any]:
 def generate_demand(scenario: Scenario, seed: np.random.SeedSequence) -> Demand:
     """Draw all jobs arriving before the horizon, each class from its own streams."""
     cities = list(scenario.cities)
+    tenants = {name: index for index, name in enumerate(scenario.tenant_names())}
     parts = []
     for index, workload in enumerate(scenario.workload):
         jobs = _class_jobs(workload, cities, seed, scenario.run.horizon)
         n = len(jobs["arrival"])
+        own = tenants.get(workload.tenant or "", -1)
+        named = jobs.pop("tenant_names")
+        jobs["tenant"] = (
+            np.full(n, own, dtype=np.int16)
+            if named is None
+            else np.array([tenants.get(name, own) for name in named], dtype=np.int16)
+        )
         jobs["job_class"] = np.full(n, index, dtype=np.int16)
         jobs["dataset"] = np.full(n, workload.dataset)
+        if jobs["priority"] is None:
+            jobs["priority"] = np.full(n, workload.priority, dtype=np.int32)
         parts.append(jobs)
+    if all(jobs["estimate"] is None for jobs in parts):
+        for jobs in parts:
+            del jobs["estimate"]
+    else:
+        for jobs in parts:
+            if jobs["estimate"] is None:
+                jobs["estimate"] = np.full(len(jobs["arrival"]), np.nan)
     # Column by column, dropping each class's part once merged and each merged column once
     # ordered: at 10^7 jobs, holding every copy at once would double the peak memory.
-    merged = {
-        name: np.concatenate([jobs.pop(name) for jobs in parts])
+    merged: dict[str, Any] = {
+        name: np.concatenate([jobs.pop(name) for jobs in parts]) if name in parts[0] else None
         for name in Demand.__dataclass_fields__
     }
     if len(parts) == 1:  # one class's arrivals are already in order
         return Demand(**merged)
     order = np.argsort(merged["arrival"], kind="stable")
-    return Demand(**{name: merged.pop(name)[order] for name in list(merged)})
+    ordered: dict[str, Any] = {
+        name: None if column is None else column[order] for name, column in merged.items()
+    }
+    return Demand(**ordered)
 
 
 def _class_jobs(
     workload: WorkloadClass, cities: list[str], seed: np.random.SeedSequence, horizon: float
-) -> dict[str, np.ndarray]:
+) -> dict[str, Any]:
     """Arrival, origin, size and duration of one class's jobs, in arrival order."""
     spec = workload.arrival
     rows = None
@@ -98,7 +125,8 @@ def _class_jobs(
             len(origin_ids), size=n, p=np.array(list(mix.values()))
         )
         origins = origin_ids[pick]
-    size = duration = None
+    size = duration = priority = tenant_names = None
+    estimate = None
     if isinstance(spec, TraceArrival) and rows is not None:
         trace = loaded_trace(spec)
         if trace.cluster is not None and spec.clusters:
@@ -107,6 +135,10 @@ def _class_jobs(
             origins = np.where(mapped >= 0, mapped, origins).astype(np.int16)
         size = None if trace.size is None else trace.size[rows]
         duration = None if trace.duration is None else trace.duration[rows]
+        priority = None if trace.priority is None else trace.priority[rows]
+        tenant_names = None if trace.tenant is None else trace.tenant[rows]
+        if trace.estimate is not None:
+            estimate = trace.estimate[rows]
     if size is None:
         size = from_spec(workload.size).sample(stream(seed, workload.name, "sizes"), n)
     size = size.astype(np.int32)
@@ -125,6 +157,9 @@ def _class_jobs(
         "size": size,
         "duration": duration.astype(np.float64),
         "work": work,
+        "priority": priority,
+        "estimate": estimate,
+        "tenant_names": tenant_names,
     }
 
 

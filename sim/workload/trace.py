@@ -29,6 +29,12 @@ class Trace:
     cluster: np.ndarray | None
     """The cluster of each job (strings), if the trace has them."""
     week_offset: float | None = None
+    priority: np.ndarray | None = None
+    """Priority of each job [-], if the trace has them."""
+    estimate: np.ndarray | None = None
+    """Estimated run time of each job [s], if the trace has them."""
+    tenant: np.ndarray | None = None
+    """The tenant of each job (strings, empty where none), if the trace has them."""
     """Time from the Monday 00:00 before the earliest submit to it [s], for date-time traces."""
 
     def __len__(self) -> int:
@@ -89,7 +95,7 @@ def _read_cached(path: Path, mtime_ns: int, file_size: int, columns_json: str) -
                     ("columns", key),
                     f"{path.name}: no column {name!r}; columns: {', '.join(map(str, header))}",
                 )
-        dtypes = {wanted["cluster"]: str} if "cluster" in wanted else None
+        dtypes = {wanted[key]: str for key in ("cluster", "tenant") if key in wanted} or None
         frame = pd.read_csv(path, usecols=list(set(wanted.values())), dtype=dtypes)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise TraceError(("path",), f"cannot read trace file {path.name!r}: {error}") from None
@@ -104,7 +110,36 @@ def _read_cached(path: Path, mtime_ns: int, file_size: int, columns_json: str) -
         duration = _numbers(frame[wanted["duration"]], path.name, "duration", whole=False)[order]
     if "cluster" in wanted:
         cluster = frame[wanted["cluster"]].fillna("").to_numpy(dtype=object)[order]
-    return Trace(submit[order], size, duration, cluster, week_offset)
+    priority = estimate = None
+    if "priority" in wanted:
+        priority = _whole(frame[wanted["priority"]], path.name, "priority")[order]
+    if "estimate" in wanted:
+        estimate = _numbers(frame[wanted["estimate"]], path.name, "estimate", whole=False)[order]
+    tenant = None
+    if "tenant" in wanted:
+        tenant = frame[wanted["tenant"]].fillna("").to_numpy(dtype=object)[order]
+    return Trace(submit[order], size, duration, cluster, week_offset, priority, estimate, tenant)
+
+
+PRIORITY_LIMIT = 2**31 - 1
+"""Largest magnitude of a priority [-]: jobs keep them as 32-bit integers."""
+
+
+def _whole(raw: object, file: str, key: str) -> np.ndarray:
+    """Whole numbers of any sign (priorities)."""
+    import pandas as pd
+
+    series = pd.Series(raw)
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values % 1 != 0) | (np.abs(values) > PRIORITY_LIMIT)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise TraceError(
+            ("columns", key),
+            f"{file} line {row + 2}: {key} {brief(series.iloc[row])} is not a whole number "
+            f"between -{PRIORITY_LIMIT} and {PRIORITY_LIMIT}",
+        )
+    return values.astype(np.int32)
 
 
 def _seconds_since_first(raw: object, file: str) -> tuple[np.ndarray, float | None]:
@@ -124,7 +159,7 @@ def _seconds_since_first(raw: object, file: str) -> tuple[np.ndarray, float | No
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise TraceError(
             ("columns", "submit"),
-            f"{file} line {row + 2}: submit time {series.iloc[row]!r} is neither a number of "
+            f"{file} line {row + 2}: submit time {brief(series.iloc[row])} is neither a number of "
             "seconds nor a date-time",
         )
     first = stamps.min()

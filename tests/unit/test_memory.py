@@ -50,7 +50,7 @@ def test_the_estimate_grows_with_jobs_bins_periods_and_failures():
 @pytest.mark.parametrize(
     ("old", "new", "why"),
     [
-        ("rate: 12/h", "rate: 16000/h", "4.8e+07 jobs x 600 B"),
+        ("rate: 12/h", "rate: 16000/h", f"4.8e+07 jobs x {memory.BYTES_PER_JOB} B"),
         ("horizon: 3000h", "horizon: 365d\n  period: 1s", "period values"),
         ("local: fifo}", "local: fifo}\nfailures: {enabled: true, mtbf: {a100: 1s}}", "failures"),
     ],
@@ -101,5 +101,16 @@ def test_workers_are_capped_by_memory(monkeypatch):
 def test_a_run_stays_under_its_estimate():
     """The traced peak of a run (demand, engine, records, tables) is within its estimate."""
     scenario = validate_data(one_center(rate="600/h", capacity=64), "<t>")
-    assert memory.estimate_run(scenario, 1).run_peak > 50 * 2**20  # about 120,000 jobs
+    assert memory.estimate_run(scenario, 1).run_peak > 30 * 2**20  # about 120,000 jobs
     assert memory.traced_peak(scenario) <= memory.run_peak(scenario)[0]
+
+
+def test_a_container_limit_lowers_the_available_memory(tmp_path, monkeypatch):
+    limit, usage = tmp_path / "memory.max", tmp_path / "memory.current"
+    limit.write_text(f"{GB}\n")
+    usage.write_text(f"{GB // 4}\n")
+    monkeypatch.setattr(memory, "CGROUP_FILES", ((str(limit), str(usage)),))
+    monkeypatch.setattr(memory, "_mem_available", lambda: 64 * GB)
+    assert memory.available() == GB - GB // 4
+    limit.write_text("max\n")
+    assert memory.available() == 64 * GB

@@ -88,3 +88,12 @@ def test_trace_messages_show_plain_numbers(tmp_path):
         read_trace(trace, columns)
     assert "line 3: duration -60; durations must be" in str(caught.value)
     assert "np." not in str(caught.value)
+
+
+def test_report_file_names_keep_names_of_any_script_apart():
+    from sim.reporting.markdown import file_stem
+
+    assert file_stem("cities-扩建") == "cities-扩建"
+    assert file_stem("cities-扩建") != file_stem("cities-不扩建")
+    assert file_stem("../../etc/passwd") == "etc-passwd"
+    assert file_stem("a\u202eb") == "a-b"

@@ -231,6 +231,19 @@ def test_files_are_flushed_and_leftovers_of_a_killed_run_removed(
         assert any(re.fullmatch(rf"\.{re.escape(name)}\.[0-9a-f]{{16}}\.tmp", s) for s in synced)
 
 
+def test_a_file_the_new_output_does_not_have_is_not_left_from_the_old(tmp_path):
+    for names in (["summary.json", "jobs.parquet"], ["summary.json"]):
+        with open_folder(tmp_path / "out", "run") as folder:
+            for name in names:
+                folder.stage_bytes(name, f"{name} of {len(names)}".encode())
+            folder.publish()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == [
+        CONTENTS,
+        "summary.json",
+    ]
+    sim.output.folders.verify_folder(tmp_path / "out")
+
+
 # --- 5: a killed worker loses only its runs ----------------------------------------------------
 
 

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from sim.batch.plan_search import Verdict, greedy_up, improve, lower_bounds
+from sim.batch.planning import load_plan
 from sim.cli import main
 from tests.conftest import one_center
 
@@ -91,3 +92,19 @@ def test_plan_writes_its_answer_and_resumes_without_running_again(tmp_path, caps
     assert "Recommended plans" in text and "Frontier (base)" in text
     assert "p95 wait \\<= 60 min" in text and "Bonferroni" in text  # Markdown escapes <
     assert (out / "report" / "figures" / "plan-frontier.png").stat().st_size > 0
+
+
+def test_a_phase_time_is_a_knob_where_earlier_is_more(tmp_path):
+    """The time of a build-out phase: values run from latest (least capacity) to earliest."""
+    data = plan_data(
+        knobs=[
+            {"path": "cities.a.centers.c.phases.1.at", "from": "10h", "to": "40h", "step": "10h"}
+        ]
+    )
+    data["cities"]["a"]["centers"]["c"] = {
+        "accelerator": "a100",
+        "phases": [{"at": 0, "count": 2}, {"at": "30h", "add": 4}],
+    }
+    setup = load_plan(write(tmp_path, data))
+    assert setup.values == [[144000.0, 108000.0, 72000.0, 36000.0]]
+    assert setup.scenario((3,)).cities["a"].centers["c"].phases[1].at == 36000.0

@@ -54,7 +54,9 @@ def test_sjf_and_priority_order():
 
 
 def test_unknown_policy_lists_the_valid_ones():
-    with pytest.raises(UnknownPolicyError, match="valid: easy-backfill, fifo, priority, sjf"):
+    with pytest.raises(
+        UnknownPolicyError, match="valid: easy-backfill, fifo, las, priority, sjf, srtf"
+    ):
         local_policy("round-robin")
 
 

@@ -63,7 +63,7 @@ def test_the_good_scenario_loads(tmp_path):
             "local: fifo",
             "local: fiffo",
             "s.yaml:13: scheduling.local: unknown local policy 'fiffo'; "
-            "valid: easy-backfill, fifo, priority, sjf",
+            "valid: easy-backfill, fifo, las, priority, sjf, srtf",
         ),
         (
             "weights: [0.5, 0.3, 0.2]",

@@ -89,6 +89,7 @@ from sim.scenario.schema.supply import (
     Phase,
     Pool,
     Server,
+    Tenant,
 )
 
 __all__ = [
@@ -154,6 +155,7 @@ __all__ = [
     "Section",
     "Server",
     "SizeDistribution",
+    "Tenant",
     "TraceArrival",
     "TraceColumns",
     "Uniform",

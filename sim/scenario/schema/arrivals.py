@@ -162,6 +162,21 @@ class TraceColumns(Section):
     cluster: str | None = Field(
         None, description="The trace's cluster of each job, mapped to cities by `clusters`."
     )
+    priority: str | None = Field(
+        None,
+        description="Priority of each job for the `priority` local policy (higher runs first) "
+        "[-]; if omitted, the class's `priority`.",
+    )
+    tenant: str | None = Field(
+        None,
+        description="The tenant of each job (a name of a center's `tenants`); if omitted or "
+        "empty, the class's `tenant`.",
+    )
+    estimate: str | None = Field(
+        None,
+        description="Run time estimated at submission [s] (as users give clusters): `sjf` and "
+        "`srtf` order jobs by it instead of the true run time; if omitted they use the true one.",
+    )
 
 
 def _str_keys(value: object) -> object:

@@ -58,7 +58,16 @@ class WorkloadClass(Section):
         "DOMAIN.md: typically 0.3-0.55 for large dense training.",
     )
     priority: int = Field(
-        0, description="Priority for the `priority` local policy: higher runs first [-]."
+        0,
+        ge=-(2**31 - 1),
+        le=2**31 - 1,
+        description="Priority for the `priority` local policy: higher runs first [-]; a 32-bit "
+        "whole number.",
+    )
+    tenant: Name | None = Field(
+        None,
+        description="The tenant the class's jobs belong to, at centers with `tenants`; None: "
+        "no tenant (such jobs only borrow idle accelerators).",
     )
     dataset: Annotated[Bytes, Field(ge=0)] = Field(
         0.0,

@@ -102,6 +102,12 @@ class RunSettings(Section):
     timeseries_step: Annotated[Seconds, Field(gt=0)] = Field(
         3600.0, description="Width of the time-series bins [s], e.g. '1h'."
     )
+    drain: bool = Field(
+        False,
+        description="Keep running past the horizon, without new arrivals, until every job "
+        "that arrived has ended, so job metrics (wait, turnaround) cover every job, as trace "
+        "studies report them; capacity metrics still cover the window up to the horizon.",
+    )
     period: Annotated[Seconds, Field(gt=0)] | None = Field(
         None,
         description="Length of the reporting periods [s], e.g. '30d': summary.json then holds "
@@ -176,8 +182,11 @@ class Failures(Section):
     restart overhead, so it holds its accelerators for longer. See README (Failures)."""
 
     enabled: bool = Field(False, description="Whether jobs fail at all.")
-    node_size: PositiveInt = Field(
-        8, description="Accelerators per node; a node failure interrupts every job on it [-]."
+    node_size: PositiveInt | None = Field(
+        None,
+        description="Accelerators per node; a node failure interrupts every job on it [-]. "
+        "None: each center's server (`accelerators_per_server`). With a placement other than "
+        "`pool` a node is a server, so it must be left out or equal the server size.",
     )
     mtbf: dict[Name, Annotated[Seconds, Field(gt=0)]] = Field(
         default_factory=dict,
@@ -191,11 +200,30 @@ class Scheduling(Section):
 
     local: str = Field(
         "easy-backfill",
-        description="Local policy by name: fifo, easy-backfill, sjf or priority "
-        "(see docs/scenario.md).",
+        description="Local policy by name: fifo, easy-backfill, sjf, priority, or the "
+        "preemptive srtf and las (see docs/scenario.md, Policies).",
     )
     backfill_depth: PositiveInt = Field(
         64, le=100_000, description="How many queued jobs easy-backfill scans for a backfill [-]."
+    )
+    preempt: bool = Field(
+        False,
+        description="`priority` only: a job of a higher class stops running jobs of lower "
+        "classes to make room (they lose the work since their last checkpoint, pay their "
+        "class's restart and queue again). `srtf` and `las` always preempt.",
+    )
+    inference_preempts: bool = Field(
+        False,
+        description="When an inference load (or a capacity cut) takes accelerators that "
+        "training jobs hold, stop the training jobs started last until the rest fit, instead "
+        "of waiting for them to end (inference is then never short because of training).",
+    )
+    placement: str = Field(
+        "pool",
+        description="Placement policy by name: pool (any free accelerators, the default), "
+        "consolidate (a job uses as few servers of `accelerators_per_server` as it can) or "
+        "spread (see docs/scenario.md, Policies). The local policy picks the next job; the "
+        "placement decides whether and on which servers it fits.",
     )
 
 
@@ -288,6 +316,15 @@ class Scenario(Section):
             if route is not None and (max_latency is None or route[0] <= max_latency):
                 reachable.append(city)
         return reachable
+
+    def tenant_names(self) -> list[str]:
+        """Every tenant named by a center, in file order (a name shared by several centers
+        once)."""
+        names: list[str] = []
+        for city in self.cities.values():
+            for center in city.centers.values():
+                names += [name for name in center.tenants or {} if name not in names]
+        return names
 
     def accelerator_catalogue(self) -> dict[str, Accelerator]:
         """The built-in catalogue with this scenario's additions and overrides."""

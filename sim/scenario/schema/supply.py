@@ -159,6 +159,30 @@ SINGLE_TYPE_KEYS = ("cabinets", "server")
 """Center keys that describe one server type, so not a center with several pools."""
 
 
+class Tenant(Section):
+    """A tenant of a center (a virtual cluster, a quota holder), modelled on Kubernetes Kueue:
+    its guaranteed share is a ClusterQueue's nominal quota, its borrowing limit the
+    ClusterQueue's `borrowingLimit` within the cohort (the center), and `reclaim` its
+    `preemption.reclaimWithinCohort: Any` (see README, Tenants)."""
+
+    guaranteed: Annotated[int, Field(ge=0, le=MAX_COUNT)] = Field(
+        description="Accelerators the tenant is guaranteed (Kueue's nominal quota) [-]; the "
+        "guarantees of a center must fit in its accelerators."
+    )
+    borrowing_limit: Annotated[int, Field(ge=0, le=MAX_COUNT)] | None = Field(
+        None,
+        description="Most accelerators it may hold beyond its guarantee, borrowed from other "
+        "tenants' idle guarantees [-]; 0: strict partitioning; None: no limit.",
+    )
+    reclaim: bool = Field(
+        True,
+        description="Whether the tenant takes lent accelerators back by stopping borrowers' "
+        "jobs (those started last first; they lose the work since their last checkpoint) when "
+        "a job of its own within its guarantee would not fit otherwise; false: it waits for "
+        "them to end.",
+    )
+
+
 class Center(Section):
     """A compute center: one pool of identical accelerators (`accelerator` and `count`,
     `pflops`, `cabinets` or `phases`), or several `pools` of different types."""
@@ -222,7 +246,16 @@ class Center(Section):
         "targets <= 1.25 east, <= 1.2 west; national average 1.42 (2025).",
     )
     accelerators_per_server: Count = Field(
-        8, description="Accelerators per server, for the per-server power overhead [-]."
+        8,
+        description="Accelerators per server, for the per-server power overhead and for "
+        "`scheduling.placement` [-].",
+    )
+    tenants: dict[Name, Tenant] | None = Field(
+        None,
+        description="Tenants sharing the center, by name, each with its own queue (fifo), a "
+        "guaranteed share and a borrowing limit (Kueue ClusterQueues in one cohort). Jobs name "
+        "their tenant (`workload[].tenant` or a trace's `tenant` column); jobs of no tenant "
+        "only borrow. Needs `scheduling.local: fifo`. None: one queue for all.",
     )
     server_overhead_kw: float = Field(
         3.3,

@@ -11,6 +11,7 @@ import argparse
 import hashlib
 import io
 import json
+import multiprocessing
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -215,8 +216,16 @@ def _run(args: argparse.Namespace) -> int:
     scenario = load_scenario(path)
     estimate = memory.estimate_run(scenario, args.replications or scenario.run.replications)
     memory.require(estimate, str(path))
-    # Each worker holds one run at its peak: no more workers than the memory holds.
-    args.workers = args.workers or memory.max_workers(estimate)
+    # Each worker holds one run at its peak: no more workers than the cores and memory hold.
+    limit = memory.max_workers(estimate)
+    if args.workers is not None and args.workers > limit:
+        print(
+            f"capsim run: --workers {args.workers} is more than this machine can run at once: "
+            f"at most {limit}",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT
+    args.workers = args.workers or limit
     try:
         summary = _run_into(args, path, scenario)
     except OSError as error:  # a write that failed midway: a full disk, a folder removed
@@ -251,7 +260,9 @@ def _run_into(args: argparse.Namespace, path: Path, scenario: Scenario) -> dict[
 
         progress = None if args.quiet else _Progress()
         started = time.perf_counter()
-        executor = ProcessExecutor(args.workers) if args.workers != 1 else SerialExecutor()
+        # A daemonic process (a worker of another pool) may not start processes of its own.
+        serial = args.workers == 1 or multiprocessing.current_process().daemon
+        executor = SerialExecutor() if serial else ProcessExecutor(args.workers)
         try:
             with executor:
                 summary = replicate(

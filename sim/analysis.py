@@ -70,3 +70,14 @@ def summarise_replications(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         if len(runs) > 1:
             summary[f"{key}_ci95"] = half
     return summary
+
+
+def replications_for(half: float, allowed: float, replications: int) -> int | None:
+    """Replications that would bring a 95% half-width of ``half`` (from ``replications``) down
+    to ``allowed``, at the same sample variance: the half-width shrinks as 1/√n. None when no
+    finite number would (``allowed`` is zero, or ``half`` is undefined)."""
+    if not (math.isfinite(half) and math.isfinite(allowed)) or allowed <= 0:
+        return None
+    if half <= allowed:
+        return replications
+    return math.ceil(replications * (half / allowed) ** 2)

@@ -11,15 +11,22 @@ import argparse
 import hashlib
 import io
 import json
+import multiprocessing
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from sim import memory
 from sim.batch import cli as batch_cli
 from sim.batch import plan_cli
+from sim.batch.aggregate import run_table
+from sim.batch.executors import ProcessExecutor, SerialExecutor, Task
+from sim.batch.precision import PRECISION_HELP, chosen_precision, precision_option
+from sim.batch.progress import BatchProgress
+from sim.batch.replicate import RunFailed, replicate
+from sim.batch.work import Outcome
 from sim.bundled import (
     DEFAULT_SCENARIO,
     bundled_scenario,
@@ -27,15 +34,19 @@ from sim.bundled import (
     describe_scenarios,
     scenarios_folder,
 )
-from sim.engine import RunResult
 from sim.help_text import add_command, epilog, help_formatter
-from sim.metrics import jobs_table_chunks, timeseries_table
 from sim.output import SCENARIO_COPY, OutputError, ParquetAppender, optional_folder
-from sim.report import comparison_table, summary_table, variants_table, wait_alarm_lines
+from sim.report import (
+    comparison_table,
+    precision_lines,
+    summary_table,
+    variants_table,
+    wait_alarm_lines,
+)
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.scenario.docs import schema_json, schema_markdown
 from sim.scenario.schema import TraceColumns
-from sim.summary import capsim_version, run_replications
+from sim.summary import capsim_version
 from sim.workload.fit import fit_report, fit_trace
 from sim.workload.trace import TraceError, read_trace
 
@@ -100,11 +111,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--out",
         type=Path,
-        help="write summary.json, jobs.parquet, timeseries.parquet, scenario.yaml",
+        help="write summary.json, summary.parquet, jobs.parquet, timeseries.parquet, scenario.yaml",
     )
     run.add_argument("--seed", type=_non_negative, help="seed (overrides run.seed)")
     run.add_argument(
-        "--replications", type=_positive, help="replications (overrides run.replications)"
+        "--replications",
+        type=_positive,
+        help="replications (overrides run.replications; without --precision it also turns off "
+        "the scenario's run.precision)",
+    )
+    run.add_argument("--precision", type=_precision, default=False, help=PRECISION_HELP)
+    run.add_argument(
+        "--workers",
+        type=_positive,
+        help="local processes running replications (default: cores; 1: in this process)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
     run.set_defaults(handler=_run)
@@ -163,7 +183,28 @@ def _parser() -> argparse.ArgumentParser:
         help="one self-contained HTML file, or Markdown + PNG figures + CSV tables in a folder",
     )
     report.set_defaults(handler=_report)
+
+    export = commands.add_parser(
+        "export", help="write the summary tables of an output folder as CSV or an Excel workbook"
+    )
+    export.add_argument("folder", type=Path, metavar="DIR", help="an --out folder of capsim")
+    export.add_argument("--to", choices=["csv", "xlsx"], required=True, help="file format")
+    export.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="csv: a folder for one TABLE.csv each (default DIR/tables); xlsx: the workbook, a "
+        "sheet per table (default DIR/summary.xlsx; needs pip install 'capsim[xlsx]')",
+    )
+    export.set_defaults(handler=_export)
     return parser
+
+
+def _precision(text: str) -> dict[str, Any] | None:
+    try:
+        return precision_option(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _positive(text: str) -> int:
@@ -186,9 +227,18 @@ def _non_negative(text: str) -> int:
 def _run(args: argparse.Namespace) -> int:
     path = args.scenario or default_scenario()
     scenario = load_scenario(path)
-    memory.require(
-        memory.estimate_run(scenario, args.replications or scenario.run.replications), str(path)
-    )
+    estimate = memory.estimate_run(scenario, args.replications or scenario.run.replications)
+    memory.require(estimate, str(path))
+    # Each worker holds one run at its peak: no more workers than the cores and memory hold.
+    limit = memory.max_workers(estimate)
+    if args.workers is not None and args.workers > limit:
+        print(
+            f"capsim run: --workers {args.workers} is more than this machine can run at once: "
+            f"at most {limit}",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT
+    args.workers = args.workers or limit
     try:
         summary = _run_into(args, path, scenario)
     except OSError as error:  # a write that failed midway: a full disk, a folder removed
@@ -196,46 +246,61 @@ def _run(args: argparse.Namespace) -> int:
             raise
         print(f"capsim run: cannot write to {args.out}: {error}", file=sys.stderr)
         return EXIT_OUTPUT
+    except RunFailed as error:
+        print(f"capsim run: {error}", file=sys.stderr)
+        return EXIT_OUTPUT
     return _print_run(args, summary)
 
 
 def _run_into(args: argparse.Namespace, path: Path, scenario: Scenario) -> dict[str, Any]:
     """Run the scenario; with ``--out``, the folder is held (locked, checked writable) before
     the first run and its files published together after the last."""
-    replications = args.replications or scenario.run.replications
+    precision = chosen_precision(scenario, args.precision, args.replications)
     with optional_folder(args.out, "run") as folder:
         writers: list[ParquetAppender] = []
-        on_result = None
+        on_run = None
         if folder is not None:
             series = ParquetAppender(folder.stage("timeseries.parquet"))
             jobs = ParquetAppender(folder.stage("jobs.parquet")) if scenario.run.job_table else None
             writers = [series] if jobs is None else [series, jobs]
 
-            def on_result(variant: str, result: RunResult) -> None:
-                series.append(timeseries_table(result).assign(variant=variant))
+            def on_run(task: Task, outcome: Outcome) -> None:
+                assert outcome.records is not None
+                series.append(outcome.records["timeseries"])
                 if jobs is not None:
-                    for chunk in jobs_table_chunks(result):
-                        jobs.append(chunk.assign(variant=variant))
+                    for chunk in outcome.records.get("jobs", []):
+                        jobs.append(chunk)
 
-        progress = None if args.quiet else _Progress(replications)
+        progress = None if args.quiet else _Progress()
+        started = time.perf_counter()
+        # A daemonic process (a worker of another pool) may not start processes of its own.
+        serial = args.workers == 1 or multiprocessing.current_process().daemon
+        executor = SerialExecutor() if serial else ProcessExecutor(args.workers)
         try:
-            summary = run_replications(
-                scenario,
-                seed=args.seed,
-                replications=args.replications,
-                on_result=on_result,
-                progress=progress,
-            )
+            with executor:
+                summary = replicate(
+                    scenario,
+                    executor,
+                    seed=args.seed,
+                    replications=args.replications,
+                    precision=precision,
+                    records=folder is not None,
+                    on_run=on_run,
+                    progress=progress,
+                )
         finally:
             for writer in writers:
                 writer.close()
         if progress is not None:
-            progress.done()
+            progress.close()
+        summary["elapsed_s"] = time.perf_counter() - started
+        summary["workers"] = executor.workers
         summary["scenario_file"] = str(path)
         summary["scenario_sha256"] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
         if folder is not None:
             # Files first: a table that cannot be printed must not cost the results.
             folder.stage_json("summary.json", summary)
+            run_table(summary).to_parquet(folder.stage("summary.parquet"), index=False)
             folder.stage_bytes(SCENARIO_COPY, Path(path).read_bytes())
             if not scenario.run.job_table:  # an earlier run's table would not be this run's
                 (folder.root / "jobs.parquet").unlink(missing_ok=True)
@@ -250,61 +315,67 @@ def _print_run(args: argparse.Namespace, summary: dict[str, Any]) -> int:
         print(summary_table(summary))
     if summary["comparisons"]:
         print(comparison_table(summary))
-    for line in wait_alarm_lines(summary):
+    for line in [*wait_alarm_lines(summary), *precision_lines(summary)]:
         print(line)
     if args.out is not None:
         jobs = "jobs.parquet, " if (args.out / "jobs.parquet").exists() else ""
-        print(f"wrote {args.out}/summary.json, {jobs}timeseries.parquet, scenario.yaml")
+        print(
+            f"wrote {args.out}/summary.json, summary.parquet, {jobs}timeseries.parquet, "
+            "scenario.yaml"
+        )
     return 0
 
 
-class _Progress:
-    """Progress of a multi-replication run on stderr: one line, rewritten on a terminal."""
+class _Progress(BatchProgress):
+    """Progress of a run's replications on stderr; rounds of a precision target add runs."""
 
-    def __init__(self, replications: int):
-        self.replications = replications
-        self.started = time.perf_counter()
-        self.tty = sys.stderr.isatty()
-        self.last_line = -1.0
+    def __init__(self) -> None:
+        super().__init__(total=1)
 
-    def __call__(self, replication: int, fraction: float) -> None:
-        done = (replication + fraction) / self.replications
-        elapsed = time.perf_counter() - self.started
-        eta = elapsed / done - elapsed if done > 0 else float("nan")
-        text = (
-            f"replication {replication + 1}/{self.replications}: {100 * fraction:3.0f}% "
-            f"(elapsed {elapsed:.1f} s, about {eta:.0f} s left)"
-        )
-        if self.tty:
-            print(f"\r{text}", end="", file=sys.stderr, flush=True)
-        elif fraction >= 1.0 or elapsed - self.last_line >= 10.0:
-            self.last_line = elapsed
-            print(text, file=sys.stderr, flush=True)
-
-    def done(self) -> None:
-        elapsed = time.perf_counter() - self.started
-        end = "\r" if self.tty else ""
-        print(
-            f"{end}{self.replications} replication(s) in {elapsed:.1f} s".ljust(70), file=sys.stderr
-        )
+    def __call__(self, done: int, planned: int) -> None:
+        self.total = planned
+        self.update()
 
 
 def _report(args: argparse.Namespace) -> int:
     # Imported here: matplotlib is slow to import and only the report needs it.
     from sim.reporting import write_report
+
+    default = "report.html" if args.format == "html" else "report"
+    return _from_folder(args, "report", default, lambda r, o: write_report(r, o, args.format))
+
+
+def _export(args: argparse.Namespace) -> int:
+    from sim.reporting.export import check_writer, export_tables
+
+    try:
+        check_writer(args.to)
+    except RuntimeError as error:
+        print(f"capsim export: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    default = "tables" if args.to == "csv" else "summary.xlsx"
+    return _from_folder(
+        args, "export", default, lambda r, o: ", ".join(map(str, export_tables(r, args.to, o)))
+    )
+
+
+def _from_folder(
+    args: argparse.Namespace, command: str, default: str, write: Callable[[Any, Path], object]
+) -> int:
+    """Read the output folder ``args.folder``, write from it to ``args.output`` (default:
+    ``default`` in the folder) and say what was written."""
     from sim.results import ResultsError, read_results
 
     try:
         results = read_results(args.folder)
     except ResultsError as error:
-        print(f"capsim report: {error}", file=sys.stderr)
+        print(f"capsim {command}: {error}", file=sys.stderr)
         return EXIT_INPUT
-    default = "report.html" if args.format == "html" else "report"
     output = args.output or args.folder / default
     try:
-        written = write_report(results, output, args.format)
+        written = write(results, output)
     except OSError as error:
-        print(f"capsim report: cannot write {output}: {error}", file=sys.stderr)
+        print(f"capsim {command}: cannot write {output}: {error}", file=sys.stderr)
         return EXIT_OUTPUT
     print(f"wrote {written}")
     return 0

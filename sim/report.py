@@ -250,3 +250,42 @@ def _crossings(periods: Mapping[str, Any]) -> str:
         f"{city} at day {start / 86400:.0f}" if start is not None else f"{city} never"
         for city, start in periods["wait_p95_first_above_1d_s"].items()
     )
+
+
+def precision_lines(summary: Mapping[str, Any]) -> list[str]:
+    """What a precision target (``run.precision``) asked and got: met after how many
+    replications, or which intervals are still wider than asked at the cap."""
+    record = summary.get("precision")
+    if not record:
+        return []
+    where = {"overall": "overall", "city": "overall and per city"}.get(
+        record["per"], "overall, per city and per center"
+    )
+    target = (
+        f"precision: 95% CI within ±{100 * record['relative']:g}% of the mean for "
+        f"{', '.join(record['metrics'])} ({where}, every variant and paired difference)"
+    )
+    used, checks = record["replications"], record["checks"]
+    rounds = ", ".join(map(str, record["rounds"]))
+    if record["met"]:
+        return [f"{target}: met by all {len(checks)} intervals with {used} replications ({rounds})"]
+    unmet = [check for check in checks if not check["met"]]
+    lines = [
+        f"{target}: {len(unmet)} of {len(checks)} intervals still wider after {used} "
+        f"replications ({rounds}; the cap is {record['max_replications']}):"
+    ]
+    for check in sorted(unmet, key=lambda c: -(c["needed"] or math.inf))[:5]:
+        metric, difference = check["metric"], " − " in check["of"]
+        needed = check["needed"]
+        more = (
+            f"about {needed:,} replications would meet it"
+            if needed is not None
+            else "no number of replications meets a relative target on a mean of zero "
+            "(set precision.absolute)"
+        )
+        lines.append(
+            f"  {check['of']}, {check['place']}, {check['metric']}: "
+            f"{format_with_ci(metric, check['mean'], check['ci95'], signed=difference)}, asked ±"
+            f"{format_value(metric, check['allowed'])}; {more}"
+        )
+    return lines

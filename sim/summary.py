@@ -7,15 +7,14 @@ Every replication runs every variant with the same seed, so all variants see the
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from sim.analysis import paired_differences, summarise_replications
-from sim.engine import ProgressCallback, RunResult, simulate
-from sim.metrics import METRIC_DOCS, run_metrics
-from sim.periods import period_metrics, summarise_periods
-from sim.scenario import expand_variants
-from sim.scenario.schema import Scenario
+from sim.engine import RunResult
+from sim.metrics import METRIC_DOCS
+from sim.scenario.schema import Precision, Scenario
 
 RunMetrics = dict[str, Any]
 
@@ -33,9 +32,9 @@ def run_replications(
     seed: int | None = None,
     replications: int | None = None,
     on_result: Callable[[str, RunResult], None] | None = None,
-    progress: Callable[[int, float], None] | None = None,
+    precision: Precision | None = None,
 ) -> dict[str, Any]:
-    """Run every replication of every variant and return the summary document.
+    """Run every replication of every variant, in this process, and return the summary document.
 
     Parameters
     ----------
@@ -45,32 +44,19 @@ def run_replications(
         Override the scenario's ``run.seed`` and ``run.replications``.
     on_result
         Called with (variant, :class:`~sim.engine.RunResult`) after each run (to write records).
-    progress
-        Called with (replication, fraction of that replication done).
+    precision
+        Add replications until this precision is met (see :mod:`sim.batch.precision`).
+
+    ``capsim run`` runs the same through an executor: :func:`sim.batch.replicate.replicate`.
     """
-    seed = scenario.run.seed if seed is None else seed
-    replications = scenario.run.replications if replications is None else replications
-    variants = expand_variants(scenario)
-    runs: dict[str, list[RunMetrics]] = {name: [] for name in variants}
-    periods: dict[str, list[RunMetrics]] = {
-        name: [] for name, variant in variants.items() if variant.run.period is not None
-    }
-    for replication in range(replications):
-        for index, (name, variant) in enumerate(variants.items()):
-            report: ProgressCallback | None = None
-            if progress is not None:
-                report = _bind(progress, replication, index, len(variants))
-            result = simulate(variant, seed, replication=replication, progress=report)
-            runs[name].append(run_metrics(result))
-            if variant.run.period is not None:
-                periods[name].append(period_metrics(result, variant.run.period))
-            if on_result is not None:
-                on_result(name, result)
-            del result  # before the next run: two runs' records at once would double the peak
-    document = summary_document(scenario, seed, runs)
-    if periods:
-        document["periods"] = {name: summarise_periods(runs) for name, runs in periods.items()}
-    return document
+    # Imported here: sim.batch builds on this module (summary_document, compare_variants).
+    from sim.batch.replicate import replicate
+    from sim.batch.work import run_one
+
+    function = None if on_result is None else partial(run_one, keep=on_result)
+    return replicate(
+        scenario, seed=seed, replications=replications, precision=precision, function=function
+    )
 
 
 def summary_document(
@@ -114,9 +100,3 @@ def compare_variants(runs: Mapping[str, Sequence[RunMetrics]]) -> dict[str, Any]
             },
         }
     return comparisons
-
-
-def _bind(
-    progress: Callable[[int, float], None], replication: int, index: int, count: int
-) -> ProgressCallback:
-    return lambda fraction: progress(replication, (index + fraction) / count)

@@ -163,6 +163,20 @@ def parse_growth(value: object) -> float:
         raise ValueError(f"{value!r} compounds to an impossibly large yearly growth") from None
 
 
+_FRACTION = re.compile(rf"^\s*({_NUMBER})\s*%\s*$")
+
+
+def parse_fraction(value: object) -> float:
+    """Return a fraction [-] from a number (``0.05``) or a percentage (``"5%"``)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a fraction such as 0.05 or '5%', got {value!r}")
+    if isinstance(value, numbers.Real):
+        return _finite(float(value), value)
+    if isinstance(value, str) and (match := _FRACTION.match(value)):
+        return _finite(float(match.group(1)) / 100.0, value)
+    raise ValueError(f"expected a fraction such as 0.05 or '5%', got {value!r}")
+
+
 BYTES_PER: dict[str, float] = {
     "b": 1.0,
     "kb": 1e3,

@@ -116,6 +116,18 @@ def summary_table(axes: Axes, entries: Sequence[Mapping[str, Any]]) -> pd.DataFr
     return table
 
 
+def run_table(summary: Mapping[str, Any]) -> pd.DataFrame:
+    """summary.parquet of ``capsim run``: the rows of :func:`summary_table` (one per variant,
+    level, city and center) for a run's summary.json, without the sweep's ``point``."""
+    entry = {
+        "point": 0,
+        "params": {},
+        "replications": {variant: summary["replications"] for variant in summary["variants"]},
+        "variants": summary["variants"],
+    }
+    return summary_table({}, [entry]).drop(columns="point")
+
+
 def _flat_rows(summary: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     for level, city, center, values in levels(summary):
         yield {"level": level, "city": city, "center": center, **_metrics(values)}
@@ -124,8 +136,9 @@ def _flat_rows(summary: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 def _metrics(values: Mapping[str, Any]) -> dict[str, float]:
     flat: dict[str, float] = {}
     for metric in METRICS:
-        flat[metric] = float(values.get(metric, math.nan))
-        flat[f"{metric}_ci95"] = float(values.get(f"{metric}_ci95", math.nan))
+        for name in (metric, f"{metric}_ci95"):
+            value = values.get(name)  # None: null in a summary.json read back
+            flat[name] = math.nan if value is None else float(value)
     return flat
 
 

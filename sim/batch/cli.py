@@ -20,12 +20,13 @@ import pandas as pd
 from sim import memory
 from sim.batch.executors import Executor, make_executor
 from sim.batch.grid import build_grid
+from sim.batch.precision import PRECISION_HELP, chosen_precision
 from sim.batch.runner import BatchError, run_batch
 from sim.batch.sizing import Evaluation, SizingError, Target, size_capacity
 from sim.formatting import format_number, format_value, format_with_ci
 from sim.help_text import add_command, target_metrics
 from sim.output import SCENARIO_COPY, optional_folder
-from sim.report import batch_alarm_lines
+from sim.report import batch_alarm_lines, point_label, precision_lines
 from sim.scenario import Scenario, load_scenario
 
 EXIT_FAILED, EXIT_INPUT = 1, 2
@@ -80,12 +81,15 @@ def register(commands: Any) -> None:
 
 def _common(parser: argparse.ArgumentParser, replications_default: int | None = None) -> None:
     # Imported here: sim.cli imports this module to register the subcommands.
-    from sim.cli import _non_negative, _positive
+    from sim.cli import _non_negative, _positive, _precision
 
     note = (
         f"default {replications_default}" if replications_default else "default: run.replications"
     )
-    parser.add_argument("--replications", type=_positive, default=replications_default, help=note)
+    if replications_default:
+        note += "; with a precision, the first round (default: its min_replications)"
+    parser.add_argument("--replications", type=_positive, help=note)
+    parser.add_argument("--precision", type=_precision, default=False, help=PRECISION_HELP)
     parser.add_argument("--seed", type=_non_negative, help="batch seed (overrides run.seed)")
     parser.add_argument(
         "--workers",
@@ -152,6 +156,7 @@ def _fit_workers(args: argparse.Namespace, scenarios: list[Scenario], file: str)
 
 def _batch(args: argparse.Namespace) -> int:
     base, axes, points = build_grid(args.scenario, args.sweep)
+    precision = chosen_precision(base, args.precision, args.replications)
     if not _fit_workers(args, [point.scenario for point in points], str(args.scenario)):
         return EXIT_INPUT
     executor = _executor(args)
@@ -170,6 +175,7 @@ def _batch(args: argparse.Namespace) -> int:
                 replications=args.replications,
                 resume=args.resume,
                 progress=not args.quiet,
+                precision=precision,
             )
     except BatchError as error:
         print(f"capsim: {error}", file=sys.stderr)
@@ -180,6 +186,9 @@ def _batch(args: argparse.Namespace) -> int:
     print(batch_table(result.table, list(axes)))
     for line in batch_alarm_lines(result.summary):
         print(line)
+    for point in result.summary["points"]:
+        for line in precision_lines(point):
+            print(f"point {point['point']} ({point_label(point)}), {line}")
     print(
         f"{result.ran} runs made, {result.skipped} already on disk, {len(result.failed)} failed "
         f"({executor.name}, {executor.workers} workers); wrote {args.out}/summary.json, "
@@ -212,7 +221,9 @@ def _size(args: argparse.Namespace) -> int:
     if args.step < 1:
         print(f"capsim: --step must be at least 1, got {args.step}", file=sys.stderr)
         return EXIT_INPUT
-    if args.replications < 2:
+    precision = chosen_precision(load_scenario(args.scenario), args.precision, args.replications)
+    replications = args.replications or (precision.min_replications if precision else 10)
+    if replications < 2:
         print("capsim: size needs --replications >= 2 for a confidence bound", file=sys.stderr)
         return EXIT_INPUT
     if not _fit_workers(args, [load_scenario(args.scenario)], str(args.scenario)):
@@ -233,10 +244,11 @@ def _size(args: argparse.Namespace) -> int:
                 variant=args.variant,
                 low=low,
                 high=high,
-                replications=args.replications,
+                replications=replications,
                 seed=args.seed,
                 step=args.step,
                 on_evaluation=report,
+                precision=precision,
             )
             if folder is not None:
                 folder.stage_json("sizing.json", sizing.document())

@@ -21,16 +21,17 @@ from typing import Any
 
 import pandas as pd
 
-from sim.batch.aggregate import point_entries, summary_table
+from sim.batch.aggregate import group_runs, point_entries, summary_table
 from sim.batch.executors import Executor, RunFunction, Task
 from sim.batch.grid import Axes, Point
+from sim.batch.precision import next_total, precision_checks, precision_record
 from sim.batch.progress import BatchProgress
 from sim.batch.store import BatchStore, RunId
 from sim.batch.work import run_one
 from sim.metrics import METRIC_DOCS
 from sim.output import SCENARIO_COPY, OutputFolder, open_folder
 from sim.scenario.loader import expand_variants
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Precision, Scenario
 from sim.summary import capsim_version
 
 
@@ -64,6 +65,7 @@ def run_batch(
     resume: bool = False,
     function: RunFunction = run_one,
     progress: BatchProgress | bool = True,
+    precision: Precision | None = None,
 ) -> BatchResult:
     """Run every (point, variant, replication) not yet on disk and summarise the batch.
 
@@ -83,6 +85,10 @@ def run_batch(
         The unit of work (:func:`sim.batch.work.run_one`); tests pass others.
     progress
         A progress bar, ``True`` for one on stderr or ``False`` for none.
+    precision
+        After the first ``replications``, add rounds of replications to each point until its
+        intervals meet this precision or its cap (:mod:`sim.batch.precision`); each point of
+        summary.json then records its ``precision``.
 
     Raises
     ------
@@ -93,7 +99,8 @@ def run_batch(
         output (:func:`sim.output.open_folder`); checked before any run.
     """
     seed = base.run.seed if seed is None else seed
-    replications = base.run.replications if replications is None else replications
+    if replications is None:
+        replications = base.run.replications if precision is None else precision.min_replications
     with open_folder(out, "batch") as folder:
         return _run_in(
             folder,
@@ -107,6 +114,7 @@ def run_batch(
             resume,
             function,
             progress,
+            precision,
         )
 
 
@@ -122,6 +130,7 @@ def _run_in(
     resume: bool,
     function: RunFunction,
     progress: BatchProgress | bool,
+    precision: Precision | None,
 ) -> BatchResult:
     store = BatchStore(folder.root)
     expanded = {p.index: expand_variants(p.scenario) for p in points}
@@ -132,31 +141,76 @@ def _run_in(
     every = [
         RunId(p.index, v, r) for r in range(replications) for p in points for v in variants[p.index]
     ]
-    todo = [run for run in every if run not in done]
+    todo = todo_first = [run for run in every if run not in done]
     store.write_manifest(manifest)
     bar = progress if isinstance(progress, BatchProgress) else None
     if progress is True:
         bar = BatchProgress(len(every), len(every) - len(todo))
     scenarios = {p.index: p.scenario for p in points}
-    tasks = [Task(t.point, t.variant, t.replication, scenarios[t.point], seed) for t in todo]
     started = time.perf_counter()
-    for task, outcome in executor.run(function, tasks):
-        run = RunId(task.point, task.variant, task.replication)
-        if outcome.rows is not None:
-            store.write_run(run, outcome.rows, outcome.periods)
-        else:
-            record = _failure(run, points[task.point], seed, outcome.error, outcome.detail)
-            store.write_failure(run, record)
+    ran, records = 0, dict[int, dict[str, Any]]()
+    while todo:
+        tasks = [Task(t.point, t.variant, t.replication, scenarios[t.point], seed) for t in todo]
+        for task, outcome in executor.run(function, tasks):
+            run = RunId(task.point, task.variant, task.replication)
+            if outcome.rows is not None:
+                store.write_run(run, outcome.rows, outcome.periods)
+            else:
+                record = _failure(run, points[task.point], seed, outcome.error, outcome.detail)
+                store.write_failure(run, record)
+            if bar is not None:
+                bar.update(failed=outcome.rows is None)
+        ran += len(todo)
+        if precision is None:
+            break
+        todo, records = _next_round(store.read_runs(), variants, precision, records)
+        replications = max([replications, *(r.replication + 1 for r in todo)])
         if bar is not None:
-            bar.update(failed=outcome.rows is None)
+            bar.total += len(todo)
     if bar is not None:
         bar.close()
     elapsed = time.perf_counter() - started
     result = summarise(
-        folder, store, scenario_file, base, axes, points, seed, replications, variants, elapsed
+        folder,
+        store,
+        scenario_file,
+        base,
+        axes,
+        points,
+        seed,
+        replications,
+        variants,
+        elapsed,
+        records,
     )
-    result.ran, result.skipped = len(todo), len(every) - len(todo)
+    result.ran, result.skipped = ran, len(every) - len(todo_first)
     return result
+
+
+def _next_round(
+    rows: pd.DataFrame,
+    variants: Mapping[int, Sequence[str]],
+    precision: Precision,
+    records: Mapping[int, dict[str, Any]],
+) -> tuple[list[RunId], dict[int, dict[str, Any]]]:
+    """The runs of the next round of a precision target, per point (on the replications every
+    variant of the point finished), and each point's precision record so far."""
+    grouped = group_runs(rows)
+    todo: list[RunId] = []
+    updated: dict[int, dict[str, Any]] = {}
+    for point, names in variants.items():
+        by_variant = {v: grouped.get((point, v), {}) for v in names}
+        common = sorted(set.intersection(*(set(by_rep) for by_rep in by_variant.values())))
+        if not common:
+            continue
+        runs = {v: [by_rep[r] for r in common] for v, by_rep in by_variant.items()}
+        checks = precision_checks(runs, precision)
+        done = max(common) + 1
+        rounds = [*records.get(point, {}).get("rounds", []), done]
+        updated[point] = precision_record(checks, precision, rounds)
+        total = next_total(checks, done, precision)
+        todo += [RunId(point, v, r) for r in range(done, total) for v in names]
+    return todo, updated
 
 
 def summarise(
@@ -170,14 +224,19 @@ def summarise(
     replications: int,
     variants: dict[int, list[str]],
     elapsed: float = float("nan"),
+    precision: Mapping[int, dict[str, Any]] | None = None,
 ) -> BatchResult:
     """Write ``summary.parquet``, ``summary.json`` and the scenario copy from the runs on disk,
-    published together; ``elapsed`` is the time this session's runs took [s]."""
+    published together; ``elapsed`` is the time this session's runs took [s], ``precision``
+    each point's precision record."""
     rows = store.read_runs()
     if not rows.empty:
         rows = rows[rows["replication"] < replications]
     periods = {r: p for r, p in store.read_periods().items() if r.replication < replications}
     entries = point_entries(points, variants, rows, periods)
+    for entry in entries:
+        if precision and entry["point"] in precision:
+            entry["precision"] = precision[entry["point"]]
     failed = [
         {k: f[k] for k in ("point", "params", "variant", "replication", "seed", "error")}
         for f in store.failures()

@@ -23,12 +23,13 @@ import pandas as pd
 from sim.analysis import mean_ci95
 from sim.batch.executors import Executor, RunFunction, Task
 from sim.batch.grid import load_raw, point_scenario, walk
-from sim.batch.work import run_one
+from sim.batch.precision import next_total, precision_checks
+from sim.batch.work import nested_metrics, run_one
 from sim.formatting import format_target
 from sim.metrics import METRIC_DOCS
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.loader import expand_variants, validate_data
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Precision, Scenario
 from sim.units import parse_duration
 
 MAX_VALUE = 2**40
@@ -102,6 +103,8 @@ class Evaluation:
     """mean + ci95 for ``<=``, mean − ci95 for ``>=``."""
     meets: bool
     replications: int
+    precision_met: bool | None = None
+    """With a precision target: whether its intervals met it (else the cap was reached)."""
 
 
 @dataclass
@@ -149,6 +152,7 @@ class _Evaluator:
         executor: Executor,
         function: RunFunction,
         on_evaluation: Callable[[Evaluation], None] | None,
+        precision: Precision | None = None,
     ):
         self.data, self.node = load_raw(path)
         self.on_evaluation = on_evaluation
@@ -156,6 +160,7 @@ class _Evaluator:
         self.vary, self.sizing = vary, sizing
         self.replications, self.seed = replications, seed
         self.executor, self.function = executor, function
+        self.precision = precision
         self.cache: dict[int, Evaluation] = {}
 
     def __call__(self, value: int) -> bool:
@@ -170,21 +175,29 @@ class _Evaluator:
         scenario = point_scenario(
             self.data, {self.vary: value}, self.file, self.node, self.base_dir
         )
-        tasks = [
-            Task(value, self.sizing.variant, r, scenario, self.seed)
-            for r in range(self.replications)
-        ]
-        values: dict[int, float] = {}
-        for task, outcome in self.executor.run(self.function, tasks):
-            if outcome.rows is None:
-                raise SizingError(
-                    f"{self.vary}={value}, replication {task.replication}: {outcome.error}"
-                )
-            values[task.replication] = _metric(outcome.rows, self.sizing)
-        mean, ci95 = mean_ci95([values[r] for r in sorted(values)])
+        rows: dict[int, pd.DataFrame] = {}
+        done, total, met = 0, self.replications, None
+        while total > done:
+            tasks = [
+                Task(value, self.sizing.variant, r, scenario, self.seed) for r in range(done, total)
+            ]
+            for task, outcome in self.executor.run(self.function, tasks):
+                if outcome.rows is None:
+                    raise SizingError(
+                        f"{self.vary}={value}, replication {task.replication}: {outcome.error}"
+                    )
+                rows[task.replication] = outcome.rows
+            done = total
+            if self.precision is not None:
+                runs = {self.sizing.variant: [nested_metrics(rows[r]) for r in sorted(rows)]}
+                checks = precision_checks(runs, self.precision)
+                met = all(check.met for check in checks)
+                total = next_total(checks, done, self.precision)
+        mean, ci95 = mean_ci95([_metric(rows[r], self.sizing) for r in sorted(rows)])
         target = self.sizing.target
         bound_used = target.confidence_bound(mean, ci95)
-        return Evaluation(value, mean, ci95, bound_used, target.met_by(bound_used), len(values))
+        meets = target.met_by(bound_used)
+        return Evaluation(value, mean, ci95, bound_used, meets, len(rows), met)
 
 
 def _metric(rows: pd.DataFrame, sizing: Sizing) -> float:
@@ -210,6 +223,7 @@ def size_capacity(
     step: int = 1,
     function: RunFunction = run_one,
     on_evaluation: Callable[[Evaluation], None] | None = None,
+    precision: Precision | None = None,
 ) -> Sizing:
     """Find the smallest value of ``vary`` in [low, high] whose ``target`` holds with 95%
     confidence.
@@ -230,6 +244,9 @@ def size_capacity(
         Resolution of the answer: only multiples of ``step`` are tried (e.g. 1000 P).
     on_evaluation
         Called after each evaluation (to print progress).
+    precision
+        Replicate each value in rounds until its intervals meet this precision (from
+        ``replications``, at most its ``max_replications``; :mod:`sim.batch.precision`).
 
     Raises
     ------
@@ -250,6 +267,7 @@ def size_capacity(
         executor=executor,
         function=function,
         on_evaluation=on_evaluation,
+        precision=precision,
     )
     start = _current_value(evaluator.data, vary)
     found = search(

@@ -14,8 +14,14 @@ from typing import Any
 
 import pandas as pd
 
-from sim.engine import simulate
-from sim.metrics import METRIC_DOCS, OPTIONAL_METRICS, run_metrics
+from sim.engine import RunResult, simulate
+from sim.metrics import (
+    METRIC_DOCS,
+    OPTIONAL_METRICS,
+    jobs_table_chunks,
+    run_metrics,
+    timeseries_table,
+)
 from sim.periods import period_metrics
 from sim.scenario.loader import expand_variants
 from sim.scenario.schema import Scenario
@@ -36,9 +42,21 @@ class RunRows:
 
     rows: pd.DataFrame
     periods: dict[str, Any] | None = None
+    records: dict[str, Any] | None = None
+    """With ``records``: the run's ``timeseries`` table and, if its scenario keeps one
+    (``run.job_table``), its ``jobs`` table as a list of chunks (as timeseries.parquet and
+    jobs.parquet hold them, with a ``variant`` column)."""
 
 
-def run_one(scenario: Scenario, variant: str, seed: int, replication: int) -> RunRows:
+def run_one(
+    scenario: Scenario,
+    variant: str,
+    seed: int,
+    replication: int,
+    *,
+    records: bool = False,
+    keep: Callable[[str, RunResult], None] | None = None,
+) -> RunRows:
     """Run replication ``replication`` of ``variant`` and return its metrics as tidy rows.
 
     Parameters
@@ -52,6 +70,11 @@ def run_one(scenario: Scenario, variant: str, seed: int, replication: int) -> Ru
         every point (common random numbers).
     replication
         The replication number [-].
+    records
+        Also return the run's jobs and time-series tables (for ``capsim run --out``).
+    keep
+        Called with (variant, the run's :class:`~sim.engine.RunResult`), in this process (for
+        in-memory callers that want the whole result).
 
     Returns
     -------
@@ -65,7 +88,14 @@ def run_one(scenario: Scenario, variant: str, seed: int, replication: int) -> Ru
     result = simulate(chosen, seed, replication=replication)
     period = chosen.run.period
     periods = None if period is None else period_metrics(result, period)
-    return RunRows(metrics_rows(run_metrics(result)), periods)
+    tables: dict[str, Any] | None = None
+    if records:
+        tables = {"timeseries": timeseries_table(result).assign(variant=variant)}
+        if chosen.run.job_table:
+            tables["jobs"] = [c.assign(variant=variant) for c in jobs_table_chunks(result)]
+    if keep is not None:
+        keep(variant, result)
+    return RunRows(metrics_rows(run_metrics(result)), periods, tables)
 
 
 def metrics_rows(metrics: Mapping[str, Any]) -> pd.DataFrame:
@@ -125,6 +155,7 @@ class Outcome:
     detail: str = ""
     """The traceback of the error, for the failure record."""
     periods: dict[str, Any] | None = None
+    records: dict[str, Any] | None = None
 
 
 def guarded(
@@ -145,5 +176,5 @@ def guarded(
         message = f"{type(error).__name__}: {error}"
         return Outcome(None, message, traceback.format_exc())
     if isinstance(made, RunRows):
-        return Outcome(made.rows, periods=made.periods)
+        return Outcome(made.rows, periods=made.periods, records=made.records)
     return Outcome(made)

@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sim.analysis import replications_for
 from sim.formatting import format_value as show
 from sim.formatting import format_with_ci
 from sim.plots import metric_label
@@ -84,9 +85,21 @@ def difference(
     place_text = "overall" if place == "overall" else f"in {place}"
     return (
         f"No significant difference in {label} {place_text} between {variant} and {baseline} "
-        f"({show(metric, after)} against {show(metric, before)}; the {ci_text(metric, mean, half)}"
-        " includes 0).",
+        f"({show(metric, after)} against {show(metric, before)}; difference "
+        f"{show(metric, mean, True)}, the {ci_text(metric, mean, half)} includes 0; "
+        f"{_to_resolve(mean, half, summary['replications'])}).",
         False,
+    )
+
+
+def _to_resolve(mean: float, half: float, replications: int) -> str:
+    """How many replications would make the interval exclude zero, at the observed variance."""
+    needed = replications_for(half, abs(mean), replications)
+    if needed is None:
+        return "the differences centre on zero, so more replications only narrow the interval"
+    return (
+        f"about {needed:,} replications would resolve it at the observed variance "
+        f"(this run has {replications})"
     )
 
 
@@ -105,13 +118,32 @@ def run_findings(summary: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
         note = (
             f"Differences are paired: every variant ran on the same demand in each of the {n} "
             "replications; a difference is stated only where its 95% confidence interval "
-            "excludes zero."
+            "excludes zero." + _precision_note(summary)
             if n > 1
             else "With one replication there are no confidence intervals: no difference between "
             "variants is claimed. Run more replications (--replications N)."
         )
         groups.append(("How to read these", [note]))
     return groups
+
+
+def _precision_note(summary: Mapping[str, Any]) -> str:
+    """What the precision target asked and whether the replications met it."""
+    record = summary.get("precision")
+    if not record:
+        return ""
+    asked = (
+        f" The replications were added until the 95% intervals of "
+        f"{', '.join(metric_label(m) for m in record['metrics'])} were within "
+        f"±{100 * record['relative']:g}% of their means (Law & Kelton's sequential procedure)"
+    )
+    if record["met"]:
+        return f"{asked}: met with {record['replications']} replications."
+    unmet = sum(not check["met"] for check in record["checks"])
+    return (
+        f"{asked}: {unmet} of {len(record['checks'])} intervals were still wider at the cap of "
+        f"{record['max_replications']} replications."
+    )
 
 
 def _levels(summary: Mapping[str, Any], variant: str) -> list[str]:
@@ -156,26 +188,22 @@ def _variant_findings(summary: Mapping[str, Any], variant: str) -> list[str]:
         if sentence is not None:
             findings.append(sentence[0])
     cities = list(summary["comparisons"][variant]["cities"])
-    if len(cities) < 2:
-        return findings
-    for metric, limit in (("wait_p95_s", None), ("utilisation", 3)):
-        claims, quiet = _city_claims(summary, variant, cities, metric)
-        findings += claims[:limit]
-        if quiet and metric == "wait_p95_s":
-            findings.append(
-                f"No significant difference in p95 wait between {variant} and "
-                f"{summary['comparisons'][variant]['baseline']} in {', '.join(quiet)}."
-            )
+    if len(cities) < 2 or summary["replications"] < 2:
+        return findings  # one replication: no intervals, so nothing to say per city
+    claims, unresolved = _city_claims(summary, variant, cities, "wait_p95_s")
+    findings += claims + unresolved
+    findings += _city_claims(summary, variant, cities, "utilisation")[0][:3]
     return findings
 
 
 def _city_claims(
     summary: Mapping[str, Any], variant: str, cities: Sequence[str], metric: str
 ) -> tuple[list[str], list[str]]:
-    """(significant differences, largest first; cities without one)."""
+    """Per city, from the paired differences: (significant differences, largest first; the
+    others, each with its interval)."""
     comparison = summary["comparisons"][variant]["cities"]
     claims: list[tuple[float, str]] = []
-    quiet = []
+    others = []
     for city in cities:
         sentence = difference(summary, variant, city, metric)
         if sentence is None:
@@ -183,8 +211,8 @@ def _city_claims(
         if sentence[1]:
             claims.append((abs(_value(comparison[city], metric)), sentence[0]))
         else:
-            quiet.append(city)
-    return [text for _, text in sorted(claims, reverse=True)], quiet
+            others.append(sentence[0])
+    return [text for _, text in sorted(claims, reverse=True)], others
 
 
 # --- batches -----------------------------------------------------------------------------------
@@ -260,29 +288,31 @@ def _between_points(
 
 
 def _variants_across_points(points: list[Mapping[str, Any]]) -> list[str]:
+    """Per variant, the paired difference in overall p95 wait at every point, with its
+    interval, and how many points' intervals exclude zero."""
     findings = []
-    variants = [v for v in points[0]["comparisons"]]
-    for variant in variants:
-        lower: list[str] = []
-        higher: list[str] = []
-        neither: list[str] = []
+    metric = "wait_p95_s"
+    for variant in points[0]["comparisons"]:
         baseline = points[0]["comparisons"][variant]["baseline"]
+        parts, lower, higher = [], 0, 0
         for point in points:
             row = point["comparisons"].get(variant, {}).get("overall")
-            mean, half = _value(row, "wait_p95_s"), _value(row, "wait_p95_s_ci95")
+            mean, half = _value(row, metric), _value(row, f"{metric}_ci95")
             label = ", ".join(f"{k}={v}" for k, v in point["params"].items()) or "base"
-            if significant(mean, half):
-                (lower if mean < 0 else higher).append(label)
-            else:
-                neither.append(label)
-        parts = []
-        if lower:
-            parts.append(f"significantly lower at {len(lower)} of {len(points)} points")
-        if higher:
-            parts.append(f"significantly higher at {len(higher)} ({'; '.join(higher)})")
-        if neither:
-            parts.append(f"no significant difference at {len(neither)} ({'; '.join(neither)})")
-        findings.append(f"Overall p95 wait under {variant} against {baseline}: {', '.join(parts)}.")
+            if not math.isfinite(half):
+                parts.append(f"{label}: {show(metric, mean, True)} (one replication, no interval)")
+                continue
+            lower += significant(mean, half) and mean < 0
+            higher += significant(mean, half) and mean > 0
+            parts.append(f"{label}: {show(metric, mean, True)} ({ci_text(metric, mean, half)})")
+        counts = (
+            f"lower at {lower}, higher at {higher} and not resolved at "
+            f"{len(points) - lower - higher} of {len(points)} points"
+        )
+        findings.append(
+            f"Overall p95 wait under {variant} against {baseline} (paired differences; {counts}): "
+            f"{'; '.join(parts)}."
+        )
     return findings
 
 

@@ -324,7 +324,7 @@ def test_an_unwritable_out_is_found_before_any_run(
         raise AssertionError("simulated before checking the output folder")
 
     for module in (sim.cli, sim.batch.cli, sim.batch.runner):
-        for name in ("run_replications", "size_capacity", "_run_in"):
+        for name in ("run_replications", "replicate", "size_capacity", "_run_in"):
             if hasattr(module, name):
                 monkeypatch.setattr(module, name, no_work)
     blocker = tmp_path / "file"
@@ -336,7 +336,7 @@ def test_an_unwritable_out_is_found_before_any_run(
 
 
 def test_a_full_disk_is_found_before_any_run(scenario_file, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(sim.cli, "run_replications", lambda *a, **k: pytest.fail("simulated"))
+    monkeypatch.setattr(sim.cli, "replicate", lambda *a, **k: pytest.fail("simulated"))
     real = os.statvfs
 
     def full(path):

@@ -209,6 +209,8 @@ def test_a_difference_is_claimed_only_when_its_interval_excludes_zero():
     text, claimed = difference(comparison(-3600.0, 4000.0), "on-demand", "a", "wait_p95_s")
     assert not claimed and text.startswith("No significant difference in p95 wait in a")
     assert "cuts" not in text
+    # at the observed variance, n * (half / |mean|)^2 replications: 3 * (4000 / 3600)^2 -> 4
+    assert "about 4 replications would resolve it at the observed variance" in text
     text, claimed = difference(comparison(0.0, 0.0), "on-demand", "a", "wait_p95_s")
     assert not claimed and "the same under on-demand and siloed (4 h)" in text
     text, claimed = difference(comparison(-3600.0, None), "on-demand", "overall", "wait_p95_s")
@@ -226,6 +228,29 @@ def test_findings_of_a_real_run_state_only_supported_differences(run_dir):
     mean, half = differences["wait_p95_s"], differences["wait_p95_s_ci95"]
     headline = next(s for _, group in run_findings(summary) for s in group if "overall p95" in s)
     assert ("cuts" in headline or "raises" in headline) == (abs(mean) > half)
+
+
+def test_per_city_findings_give_every_city_its_paired_interval():
+    summary = comparison(-3600.0, 4000.0)
+    for city, mean in (("b", -7200.0), ("c", 0.0)):
+        summary["variants"]["siloed"]["cities"][city] = {"wait_p95_s": 14400.0}
+        summary["variants"]["on-demand"]["cities"][city] = {"wait_p95_s": 14400.0 + mean}
+        half = 3600.0 if mean else 0.0
+        summary["comparisons"]["on-demand"]["cities"][city] = {
+            "wait_p95_s": mean,
+            "wait_p95_s_ci95": half,
+        }
+    sentences = dict(run_findings(summary))["on-demand against siloed"]
+    per_city = [s for s in sentences if "overall" not in s]
+    assert per_city[0].startswith("on-demand cuts b's p95 wait")  # the resolved one first
+    assert any(s.startswith("No significant difference in p95 wait in a") for s in per_city)
+    assert any("the same under on-demand and siloed" in s and " c " in s for s in per_city)
+    for sentence in sentences:
+        if "significant" in sentence or " cuts " in sentence or " raises " in sentence:
+            assert "95% CI" in sentence, sentence
+    summary["replications"] = 1  # no intervals: no sentence per city, so none contradicts
+    sentences = dict(run_findings(summary))["on-demand against siloed"]
+    assert not [s for s in sentences if " b's " in s or " in b " in s]
 
 
 def test_yaml_comments_are_found_for_their_entries():

@@ -16,6 +16,7 @@ from sim.units import (
     parse_data_size,
     parse_duration,
     parse_flops,
+    parse_fraction,
     parse_growth,
     parse_power,
     parse_rate,
@@ -182,6 +183,18 @@ Growth = Annotated[
         }
     ),
 ]
+Fraction = Annotated[
+    float,
+    BeforeValidator(parse_fraction),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "number"}, {"type": "string"}],
+            "description": "A fraction: a number such as 0.05 or a percentage such as '5%'.",
+        }
+    ),
+]
+
+
 Name = Annotated[
     str,
     AfterValidator(check_name),

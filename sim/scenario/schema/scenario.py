@@ -5,17 +5,86 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, PositiveInt, PrivateAttr, model_validator
+from pydantic import (
+    Field,
+    PositiveInt,
+    PrivateAttr,
+    model_validator,
+)
 
 from sim.formatting import format_duration
 from sim.scenario.catalogue import BUILTIN_ACCELERATORS
-from sim.scenario.schema.base import BitsPerSecond, Name, Seconds, Section
+from sim.scenario.schema.base import BitsPerSecond, Fraction, Name, Seconds, Section
 from sim.scenario.schema.costs import Costs
 from sim.scenario.schema.demand import InferenceLoad, WorkloadClass
 from sim.scenario.schema.plan import Plan
 from sim.scenario.schema.supply import Accelerator, City
+from sim.units import parse_duration
+
+
+class Precision(Section):
+    """Replications until the 95% confidence intervals are as narrow as asked (Law & Kelton's
+    sequential procedure for relative precision; see README, "Replications to a precision")."""
+
+    metrics: list[str] = Field(
+        min_length=1,
+        description="Metrics whose 95% half-width must meet the target, e.g. [wait_p95_s] "
+        "(names as in summary.json).",
+    )
+    relative: Annotated[Fraction, Field(gt=0, lt=1)] = Field(
+        0.05,
+        description="Target relative error [-], e.g. '5%': each half-width at most this "
+        "fraction of the absolute value of its mean.",
+    )
+    absolute: dict[str, float] = Field(
+        default_factory=dict,
+        description="Per metric, a half-width that is also enough, in the metric's unit "
+        "(durations with a unit for _s metrics, e.g. {wait_p95_s: 30min}): a mean near zero "
+        "never meets a relative target.",
+    )
+    per: Literal["overall", "city", "center"] = Field(
+        "city",
+        description="Where the target applies: overall; overall and each city; or overall, "
+        "each city and each center. Always per variant and per paired difference.",
+    )
+    min_replications: int = Field(
+        10,
+        ge=2,
+        le=10_000,
+        description="Replications of the first round [-] (Law & Kelton advise at least 10).",
+    )
+    max_replications: int = Field(
+        200, ge=2, le=10_000, description="The cap: never more replications than this [-]."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _absolute_in_units(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("absolute"), dict):
+            data = {**data, "absolute": dict(data["absolute"])}
+            for metric, value in data["absolute"].items():
+                if isinstance(metric, str) and metric.endswith("_s"):
+                    data["absolute"][metric] = parse_duration(value)
+        return data
+
+    @model_validator(mode="after")
+    def _known_metrics(self) -> Precision:
+        # Imported here: sim.metrics imports the engine, which imports this schema.
+        from sim.metrics import METRIC_DOCS
+
+        unknown = [m for m in [*self.metrics, *self.absolute] if m not in METRIC_DOCS]
+        if unknown:
+            raise ValueError(f"unknown metric {unknown[0]!r}; valid: {', '.join(METRIC_DOCS)}")
+        stray = [m for m in self.absolute if m not in self.metrics]
+        if stray:
+            raise ValueError(f"absolute names {stray[0]!r}, which is not in metrics")
+        if any(value < 0 for value in self.absolute.values()):
+            raise ValueError("absolute half-widths must not be negative")
+        if self.max_replications < self.min_replications:
+            raise ValueError("max_replications must be at least min_replications")
+        return self
 
 
 class RunSettings(Section):
@@ -54,6 +123,12 @@ class RunSettings(Section):
         "chunks, one row per job) and `sim.run_scenario` returns it. false keeps only what is "
         "computed from the jobs (summary.json, timeseries.parquet): for long runs and batches "
         "that do not need one row per job (~50 bytes a job on disk, ~90 in memory).",
+    )
+
+    precision: Precision | None = Field(
+        None,
+        description="Add replications, in rounds, until the named metrics' 95% confidence "
+        "intervals meet a relative precision (see Precision); None: run.replications exactly.",
     )
 
     @model_validator(mode="after")

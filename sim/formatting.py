@@ -109,6 +109,23 @@ def format_value(
     return _join(_sign(value, number, signed), unit, signed)
 
 
+def format_pair(metric: str, before: float, after: float) -> tuple[str, str]:
+    """``before`` and ``after`` in one unit, with as many significant digits (3 to 6) as it
+    takes to tell them apart: a resolved change never reads "from 58.8% to 58.8%"."""
+    scale, unit = metric_scale(metric, [before, after])
+    texts = ("n/a", "n/a")
+    for digits in range(3, 7):
+        texts = tuple(  # type: ignore[assignment]
+            _join(format_number(value / scale, digits), unit, False)
+            if math.isfinite(value)
+            else "n/a"
+            for value in (before, after)
+        )
+        if texts[0] != texts[1]:
+            break
+    return texts
+
+
 def format_with_ci(metric: str, mean: float, half: float, signed: bool = False) -> str:
     """``mean ± half`` of ``metric`` in one unit, the mean rounded where the half-width's second
     significant digit is: ``13.8 ± 2.1 h``, ``61.2 ± 0.4%``, ``+1.3 ± 0.2 pt``. A half-width

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sim.analysis import replications_for
+from sim.formatting import format_pair, format_with_ci
 from sim.formatting import format_value as show
-from sim.formatting import format_with_ci
 from sim.plots import metric_label
 
 Row = Mapping[str, Any]
@@ -76,9 +76,12 @@ def difference(
         )
     if significant(mean, half):
         verb = "cuts" if mean < 0 else "raises"
+        shown_before, shown_after = show(metric, before), show(metric, after)
+        if shown_before == shown_after:  # a resolved change smaller than 3 digits show
+            shown_before, shown_after = format_pair(metric, before, after)
         return (
-            f"{variant} {verb} {where} {label} from {show(metric, before)} to "
-            f"{show(metric, after)} (difference {show(metric, mean, True)}, "
+            f"{variant} {verb} {where} {label} from {shown_before} to "
+            f"{shown_after} (difference {show(metric, mean, True)}, "
             f"{ci_text(metric, mean, half)}).",
             True,
         )

@@ -122,3 +122,11 @@ def test_no_output_shows_a_quantity_in_scientific_notation(overloaded, tmp_path,
     for name, text in texts.items():
         found = SCIENTIFIC.search(text)
         assert found is None, f"{name}: {text[max(0, found.start() - 80) : found.end() + 40]}"
+
+
+def test_a_pair_gets_the_digits_that_tell_it_apart():
+    from sim.formatting import format_pair
+
+    assert format_pair("utilisation", 0.58761, 0.58819) == ("58.76%", "58.82%")
+    assert format_pair("wait_p95_s", 7200.0, 7201.0) == ("2 h", "2.0003 h")
+    assert format_pair("utilisation", 0.5, 0.5) == ("50%", "50%")  # equal stays equal

@@ -18,7 +18,7 @@ import pandas as pd
 from sim.batch.cli import EXIT_FAILED, EXIT_INPUT, _common, _executor
 from sim.batch.plan_answer import plan_capacity
 from sim.batch.planning import Evaluator, PlanError, PlanFolderError, load_plan
-from sim.formatting import format_duration
+from sim.formatting import format_with_ci
 from sim.help_text import add_command
 from sim.output import SCENARIO_COPY, OutputFolder, open_folder
 
@@ -92,21 +92,18 @@ def plan_lines(document: dict[str, Any]) -> list[str]:
             continue
         knobs = ", ".join(f"{path}={value:g}" for path, value in chosen["knobs"].items())
         lines.append(
-            f"{variant}: {knobs}; TCO {chosen['tco_cny']:.4g} ± {chosen['tco_cny_ci95']:.2g} CNY"
+            f"{variant}: {knobs}; TCO "
+            f"{format_with_ci('tco_cny', chosen['tco_cny'], chosen['tco_cny_ci95'])}"
         )
         for slo in chosen["slos"]:
-            value = _show(slo["target"], slo["mean"]) + " ± " + _show(slo["target"], slo["ci95"])
+            value = format_with_ci(slo["target"].split()[0], slo["mean"], slo["ci95"])
             lines.append(f"  {slo['target']} in {slo['city'] or 'the network'}: {value}")
     for saving in document["pooling"]:
         lines.append(
             f"{saving['variant']} instead of {saving['baseline']} saves "
-            f"{saving['saving_cny']:.4g} ± {saving['saving_cny_ci95']:.2g} CNY"
+            f"{format_with_ci('tco_cny', saving['saving_cny'], saving['saving_cny_ci95'])}"
         )
     return lines
-
-
-def _show(target: str, value: float) -> str:
-    return format_duration(value) if target.split()[0].endswith("_s") else f"{value:.4g}"
 
 
 def _print_runs(runs: int) -> None:

@@ -482,26 +482,19 @@ class _Run:
         while True:
             end_time = finishes[0][0] if finishes else math.inf
             event_time = queue[0][0] if queue else math.inf
-            if end_time < event_time or (
-                end_time == event_time != math.inf and finishes[0][1] < queue[0][2]
-            ):
-                if next_time < end_time:
-                    if next_time >= until:
-                        break
-                    env._now = next_time
-                    job = arrive(job)
-                    next_time = arrival[job] if job < n else math.inf
-                elif end_time < until:
-                    env._now, _, ended = heappop(finishes)
-                    finish(ended)
-                else:
-                    break
-            elif next_time < event_time:
+            if next_time < end_time and next_time < event_time:
                 if next_time >= until:
                     break
                 env._now = next_time
                 job = arrive(job)
                 next_time = arrival[job] if job < n else math.inf
+            elif end_time < event_time or (
+                end_time == event_time != math.inf and finishes[0][1] < queue[0][2]
+            ):
+                if end_time >= until:
+                    break
+                env._now, _, ended = heappop(finishes)
+                finish(ended)
             elif event_time < until:
                 # Environment.step, inlined.
                 env._now, _, _, event = heappop(queue)

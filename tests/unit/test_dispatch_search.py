@@ -227,3 +227,13 @@ def test_a_network_of_its_default_link_alone_dispatches_as_the_plain_scan_of_eve
     for column in ("start", "end", "ready"):
         np.testing.assert_array_equal(getattr(fast, column), getattr(plain, column))
     np.testing.assert_array_equal(fast.busy_area, plain.busy_area)
+
+
+@pytest.mark.parametrize("budget", [None, 0.006, 0.025])
+def test_the_cities_in_reach_of_a_default_link_alone_are_those_of_every_pair_listed(budget):
+    alone = build(default_link_only("on-demand", list_every_pair=False))
+    listed = build(default_link_only("on-demand", list_every_pair=True))
+    for origin in alone.cities:
+        reachable = alone.reachable_cities(origin, budget)
+        assert reachable == listed.reachable_cities(origin, budget)
+        assert len(reachable) == (1 if budget == 0.006 else len(alone.cities))

@@ -1,9 +1,10 @@
 """The engine: one SimPy run of a scenario for one seed. Pure mechanism, no I/O.
 
 Demand is drawn up front (:mod:`sim.workload.demand`); the run steps SimPy's Environment
-through timeouts with callbacks, not a process per job: one event per job end and one per
-time-series bin edge, while the sorted arrivals are merged into the event stream without an
-event of their own. Jobs are indices into columnar arrays. Each center's local scheduler
+through timeouts with callbacks, not a process per job: an event per time-series bin edge,
+capacity change and data transfer, while the sorted arrivals and a heap of the running jobs'
+ends are merged into the event stream without an event of their own. Jobs are indices into
+columnar arrays. Each center's local scheduler
 keeps exact time-weighted levels (busy accelerators, queue length), sampled at the bin edges;
 per-job tallies (arrival, start, center) are recorded separately, so the two can be checked
 against each other (conservation of work, Little's law).
@@ -251,7 +252,8 @@ def bin_edges(horizon: float, warmup: float, step: float) -> np.ndarray:
 class _Wakeup(Event):
     """A timeout carrying a value and its one callback: SimPy's Timeout without the extra
     ``callbacks.append`` per event and with ``Environment.schedule`` inlined (the engine creates
-    one of these per job)."""
+    one per bin edge, capacity change and transfer, and per run segment of a job that may be
+    stopped)."""
 
     def __init__(
         self, env: Environment, delay: float, value: object, callback: Callable[[Event], None]
@@ -267,8 +269,9 @@ class _Wakeup(Event):
 def _collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector during a run.
 
-    A run allocates millions of short-lived events that reference counting frees at once (a
-    processed SimPy event drops its callbacks, so no cycles are left behind); the collector's
+    A run allocates millions of short-lived objects (jobs' ends, events) that reference
+    counting frees at once (a processed SimPy event drops its callbacks, so no cycles are left
+    behind); the collector's
     periodic scans of the large job lists only cost time (10-20% measured).
     """
     enabled = gc.isenabled()

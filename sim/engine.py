@@ -528,12 +528,14 @@ class _Run:
 
     def _deliver(self, job: int) -> None:
         """A job's data has arrived at its center: it joins the center's queue."""
-        now = self.env.now
+        now = self.env._now
         self.ready[job] = now
         self._submit(job, self.center_of[job], now)
 
-    def _schedule(self, delay: float, action: Callable[[], None]) -> None:
-        _Wakeup(self.env, delay, 0, lambda event: action())
+    def _schedule(self, delay: float, callback: Callable[[Event], None], value: object) -> None:
+        """Call ``callback`` after ``delay`` [s] with an event carrying ``value`` (for the
+        links' transfers)."""
+        _Wakeup(self.env, delay, value, callback)
 
     def _start(self, job: int) -> None:
         env = self.env

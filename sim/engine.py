@@ -405,7 +405,8 @@ class _Run:
         if self.preemptions is not None:
             for scheduler in self.schedulers:
                 scheduler.use_preemption(self._stop, self.preemptions, reclaims)
-        self.links = city_links(scenario, self._schedule, self._deliver)
+        # The links schedule their wake-ups and deliveries as the engine's own timeouts.
+        self.links = city_links(scenario, partial(_Wakeup, self.env), self._deliver)
         self.dispatcher = dispatcher(scenario.dispatch)(
             dispatch_context(
                 scenario, centers, demand, self.schedulers, jobs, self.links, self.work
@@ -531,11 +532,6 @@ class _Run:
         now = self.env._now
         self.ready[job] = now
         self._submit(job, self.center_of[job], now)
-
-    def _schedule(self, delay: float, callback: Callable[[Event], None], value: object) -> None:
-        """Call ``callback`` after ``delay`` [s] with an event carrying ``value`` (for the
-        links' transfers)."""
-        _Wakeup(self.env, delay, value, callback)
 
     def _start(self, job: int) -> None:
         env = self.env

@@ -25,9 +25,9 @@ class Fired(Protocol):
     _value: Any
 
 
-Schedule = Callable[[float, Callable[[Fired], None], object], None]
-"""``schedule(delay, callback, value)``: call ``callback`` after ``delay`` [s] with an event
-carrying ``value``; provided by the engine."""
+Schedule = Callable[[float, object, Callable[[Fired], None]], object]
+"""``schedule(delay, value, callback)``: call ``callback`` after ``delay`` [s] with an event
+carrying ``value`` (what it returns is not used); provided by the engine."""
 
 FINISHED_SECONDS = 1e-6
 """A transfer with less than this much time left at full bandwidth counts as done [s]
@@ -72,12 +72,22 @@ class SharedLink:
 
     def send(self, job: int, size: float, now: float) -> None:
         """Start moving ``size`` bytes for ``job`` at ``now``."""
-        self._advance(now)
+        remaining = self.remaining
+        if remaining:
+            self._advance(now)
+        else:
+            self.t_last = now
         if size <= self.bandwidth * FINISHED_SECONDS:
             self._deliver(job)
-            return
-        self.remaining[job] = size
-        self._plan(now)
+        elif remaining:
+            remaining[job] = size
+            self._plan(now)
+        else:  # alone on the link: _plan's wake-up, without the search for the first to end
+            remaining[job] = size
+            self.version += 1
+            delay = size / self.bandwidth
+            self.first, self.wake_time = job, now + delay
+            self.schedule(delay, self.version, self._on_wake)
 
     def _advance(self, now: float) -> None:
         remaining = self.remaining
@@ -99,7 +109,7 @@ class SharedLink:
             first = min(remaining, key=remaining.__getitem__)
         delay = max(remaining[first], 0.0) / rate
         self.first, self.wake_time = first, now + delay
-        self.schedule(delay, self._on_wake, self.version)
+        self.schedule(delay, self.version, self._on_wake)
 
     def _wake(self, event: Fired) -> None:
         if event._value != self.version:
@@ -121,7 +131,7 @@ class SharedLink:
 
     def _deliver(self, job: int) -> None:
         if self.latency > 0:
-            self.schedule(self.latency, self._on_arrival, job)
+            self.schedule(self.latency, job, self._on_arrival)
         else:
             self.done(job)
 

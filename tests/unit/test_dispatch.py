@@ -19,14 +19,14 @@ def lone_transfers(sizes_and_starts, bandwidth_bytes, latency):
     env = simpy.Environment()
     delivered = {}
 
-    def schedule(delay, callback, value):
+    def schedule(delay, value, callback):
         _Wakeup(env, delay, value, callback)
 
     link = SharedLink(
         bandwidth_bytes, latency, schedule, lambda job: delivered.update({job: env.now})
     )
     for job, (size, start) in enumerate(sizes_and_starts):
-        schedule(start, lambda event, job=job, size=size: link.send(job, size, env.now), None)
+        schedule(start, None, lambda event, job=job, size=size: link.send(job, size, env.now))
     env.run()
     return delivered
 

@@ -5,15 +5,24 @@ share its bandwidth equally, and a transfer ends ``latency`` after its last byte
 through. A lone transfer of S bytes on a link of bandwidth B [bytes/s] and round-trip latency L
 therefore takes S / B + L.
 
-A link plans one wake-up at a time, for the transfer that will finish first at the current
-sharing; a change of sharing (a transfer starts or ends) plans a new one, and the wake-ups
-planned before it are recognised as stale by the link's version. The wake-ups and deliveries
-are scheduled with their callback and value, not a closure each: the national year moves
-~10^7 jobs' data.
+How it runs (the national year moves ~10^7 jobs' data, most of them alone on their link):
+a transfer that starts on an idle link schedules its delivery at once, S / B + L ahead, and
+nothing else; the link only notes when its last byte goes. If another transfer starts before
+then, the two share the link from that moment: the delivery planned is called off, and the
+link plans one wake-up at a time, for the transfer that will finish first at the current
+sharing (a change of sharing plans a new one, the link's version marking the ones before it
+stale), each finished transfer scheduling its delivery ``latency`` later.
+
+Every time is the same float the step-by-step model gives (an end is the time of the change
+before it plus the remaining bytes over the rate, a delivery the end plus the latency). The
+one thing that can differ is the order of two events at exactly the same instant: a lone
+transfer's delivery is scheduled when it starts rather than when its last byte goes, so it
+goes before an event for that very instant scheduled in between.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -25,9 +34,20 @@ class Fired(Protocol):
     _value: Any
 
 
-Schedule = Callable[[float, object, Callable[[Fired], None]], object]
-"""``schedule(delay, value, callback)``: call ``callback`` after ``delay`` [s] with an event
-carrying ``value`` (what it returns is not used); provided by the engine."""
+class Schedule(Protocol):
+    """The run's clock, as the engine gives it to the links."""
+
+    @property
+    def now(self) -> float:
+        """The current simulated time [s]."""
+        ...
+
+    @property
+    def at(self) -> Callable[[float, object, Callable[[Fired], None]], object]:
+        """``at(time, value, callback)``: call ``callback`` at ``time`` [s] with an event
+        carrying ``value`` (what it returns is not used)."""
+        ...
+
 
 FINISHED_SECONDS = 1e-6
 """A transfer with less than this much time left at full bandwidth counts as done [s]
@@ -46,10 +66,11 @@ class SharedLink:
     ):
         self.bandwidth = bandwidth_bytes
         self.latency = latency
-        self.schedule = schedule
+        self.clock = schedule
+        self.at = schedule.at
         self.done = done
         self.remaining: dict[int, float] = {}
-        """Bytes still to send, per job."""
+        """Bytes still to send, per job, while transfers share the link."""
         self.t_last = 0.0
         self.version = 0
         """Bumped at every change, so wake-ups planned before it are recognised as stale."""
@@ -57,37 +78,60 @@ class SharedLink:
         """The job the latest wake-up is planned for: the first to finish [-]."""
         self.wake_time = 0.0
         """When the latest wake-up is planned [s]."""
+        self.lone = -1
+        """The job of the transfer that started alone on the idle link [-]."""
+        self.lone_left = 0.0
+        """Its bytes still to send at :attr:`t_last` [bytes]."""
+        self.lone_end = -math.inf
+        """When its last byte goes, unless another transfer starts before [s]; -inf once it
+        shares the link."""
+        self.called_off: set[int] = set()
+        """Jobs whose delivery was planned alone but that came to share the link."""
         # Bound once: a bound method made per transfer costs measurable time at 10^7 jobs.
         self._on_wake = self._wake
         self._on_arrival = self._arrival
+        self._on_lone_arrival = self._lone_arrival
 
     @property
     def active(self) -> int:
         """Transfers in progress [-]."""
-        return len(self.remaining)
+        return len(self.remaining) or int(self.lone_end > self.clock.now)
 
     def expected_duration(self, size: float) -> float:
         """Time a new transfer of ``size`` bytes would take at the current sharing [s]."""
-        return size * (len(self.remaining) + 1) / self.bandwidth + self.latency
+        active = len(self.remaining) or (1 if self.lone_end > self.clock.now else 0)
+        return size * (active + 1) / self.bandwidth + self.latency
 
     def send(self, job: int, size: float, now: float) -> None:
         """Start moving ``size`` bytes for ``job`` at ``now``."""
         remaining = self.remaining
+        if self.lone_end > now:  # a transfer is under way alone
+            # What _advance does with one transfer (bandwidth / 1 is the bandwidth exactly).
+            self.lone_left -= self.bandwidth * (now - self.t_last)
+            self.t_last = now
+            if size <= self.bandwidth * FINISHED_SECONDS:
+                self._deliver(job, now)
+                return
+            # The two share the link from now on.
+            remaining[self.lone] = self.lone_left
+            self.called_off.add(self.lone)
+            self.lone_end = -math.inf
+            remaining[job] = size
+            self._plan(now)
+            return
         if remaining:
             self._advance(now)
         else:
             self.t_last = now
         if size <= self.bandwidth * FINISHED_SECONDS:
-            self._deliver(job)
+            self._deliver(job, now)
         elif remaining:
             remaining[job] = size
             self._plan(now)
-        else:  # alone on the link: _plan's wake-up, without the search for the first to end
-            remaining[job] = size
-            self.version += 1
-            delay = size / self.bandwidth
-            self.first, self.wake_time = job, now + delay
-            self.schedule(delay, self.version, self._on_wake)
+        else:  # alone on the idle link: its delivery is known unless another one starts
+            self.lone, self.lone_left = job, size
+            self.lone_end = now + size / self.bandwidth
+            self.at(self.lone_end + self.latency, job, self._on_lone_arrival)
 
     def _advance(self, now: float) -> None:
         remaining = self.remaining
@@ -109,16 +153,16 @@ class SharedLink:
             first = min(remaining, key=remaining.__getitem__)
         delay = max(remaining[first], 0.0) / rate
         self.first, self.wake_time = first, now + delay
-        self.schedule(delay, self.version, self._on_wake)
+        self.at(self.wake_time, self.version, self._on_wake)
 
     def _wake(self, event: Fired) -> None:
         if event._value != self.version:
             return  # the sharing changed since this wake-up was planned
         now, remaining = self.wake_time, self.remaining
-        if len(remaining) == 1:  # the lone transfer ends: nothing else to bring up to date
+        if len(remaining) == 1:  # the last transfer ends: nothing else to bring up to date
             remaining.clear()
             self.t_last = now
-            self._deliver(self.first)
+            self._deliver(self.first, now)
         else:
             self._advance(now)
             remaining[self.first] = 0.0
@@ -126,14 +170,21 @@ class SharedLink:
             finished = [job for job, left in remaining.items() if left <= residue]
             for job in finished:
                 del remaining[job]
-                self._deliver(job)
+                self._deliver(job, now)
         self._plan(now)
 
-    def _deliver(self, job: int) -> None:
+    def _deliver(self, job: int, now: float) -> None:
         if self.latency > 0:
-            self.schedule(self.latency, job, self._on_arrival)
+            self.at(now + self.latency, job, self._on_arrival)
         else:
             self.done(job)
 
     def _arrival(self, event: Fired) -> None:
         self.done(event._value)
+
+    def _lone_arrival(self, event: Fired) -> None:
+        job = event._value
+        if self.called_off and job in self.called_off:
+            self.called_off.remove(job)
+        else:
+            self.done(job)

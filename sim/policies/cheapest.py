@@ -65,12 +65,16 @@ class Cheapest(Dispatcher):
             return self.choose_by_scan(job, now, context.candidates[job])
         # The score does not depend on the job: the first center in the order of preference
         # that is big enough and in time.
-        origin = context.origin[job]
-        _, preferred = self.plan(context.allowed[job], origin, now)
+        origin, allowed = context.origin[job], context.allowed[job]
+        plan = self.plans[self.tariff[int(now // 3600) % 24 if self.hourly else 0]].get(
+            (id(allowed), origin)
+        )
+        if plan is None or plan[0] is not allowed:
+            plan = self.plan(allowed, origin, now)
         size, deadline = context.jobs.size[job], now + context.start_within
         data, links = context.dataset[job], context.links[origin]
         expected_start = self.expected_start
-        for center, city, capacity in preferred:
+        for center, city, capacity in plan[1]:
             if capacity >= size:
                 link = links[city]
                 ready = now if link is None else now + link.expected_duration(data)

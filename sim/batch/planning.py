@@ -302,18 +302,24 @@ class Evaluator:
         self, candidate: Candidate, variant: str, replications: range, stage: str
     ) -> Evaluation:
         if candidate in self.invalid:
-            verdict = Verdict(False, math.inf, math.inf, math.inf, False)
+            places = len(self.setup.bounds)
+            verdict = Verdict(
+                False, math.inf, math.inf, math.inf, False, (math.inf,) * places, (True,) * places
+            )
             return Evaluation(candidate, variant, stage, verdict, math.nan)
         runs = self.runs(candidate, variant, replications)
         plan = self.setup.plan
         level = 1 - (1 - plan.confidence) / max(len(self.setup.bounds), 1)
         t = 0.0 if stage == "screen" else float(stats.t.ppf(level, len(runs) - 1))
-        shortfall, meets = 0.0, True
+        shortfall = 0.0
+        levels: list[float] = []
+        failing: list[bool] = []
         for bound in self.setup.bounds:
             mean, spread = _mean_spread(metric_values(runs, bound.target.metric, bound.city))
             used = bound.target.confidence_bound(mean, t * spread)
-            if not bound.target.met_by(used):
-                meets = False
+            levels.append(mean)
+            failing.append(not bound.target.met_by(used))
+            if failing[-1]:
                 scale = abs(bound.target.bound) or 1.0
                 gap = (
                     used - bound.target.bound
@@ -328,7 +334,9 @@ class Evaluator:
         allowed = (plan.budget_cny is None or cost <= plan.budget_cny) and (
             plan.power_cap is None or self.power[candidate] <= plan.power_cap
         )
-        verdict = Verdict(meets, shortfall, objective, cost, allowed)
+        verdict = Verdict(
+            not any(failing), shortfall, objective, cost, allowed, tuple(levels), tuple(failing)
+        )
         return Evaluation(candidate, variant, stage, verdict, self._frontier_wait(runs), runs)
 
     def _frontier_wait(self, runs: list[pd.DataFrame]) -> float:

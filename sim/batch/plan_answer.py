@@ -228,7 +228,11 @@ def frontier(evaluator: Evaluator, variant: str, setup: PlanSetup) -> list[dict[
     """The screened plans no other screened plan beats on both cost and wait, by cost."""
     seen: dict[Candidate, Evaluation] = {}
     for e in evaluator.log:
-        if e.variant == variant and e.stage == "screen" and e.candidate not in evaluator.invalid:
+        if (
+            e.variant == variant
+            and e.stage == "screen"
+            and (e.candidate, variant) not in evaluator.invalid
+        ):
             seen[e.candidate] = e
     points, best_wait = [], float("inf")
     for e in sorted(seen.values(), key=lambda e: (e.verdict.cost, e.frontier_wait)):

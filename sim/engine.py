@@ -265,6 +265,32 @@ class _Wakeup(Event):
         heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
 
 
+class _Alarm(Event):
+    """A :class:`_Wakeup` at a given time rather than after a delay: a transfer's delivery
+    falls on its end plus the link's latency to the last bit, whenever it was scheduled."""
+
+    def __init__(
+        self, env: Environment, time: float, value: object, callback: Callable[[Event], None]
+    ):
+        self.env = env
+        self.callbacks = [callback]
+        self._value = value
+        self._ok = True
+        heappush(env._queue, (time, NORMAL, next(env._eid), self))
+
+
+class _Clock:
+    """The run's clock as the links see it (:class:`~sim.resources.transfers.Schedule`)."""
+
+    def __init__(self, env: Environment):
+        self.env = env
+        self.at = partial(_Alarm, env)
+
+    @property
+    def now(self) -> float:
+        return self.env._now
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector during a run.
@@ -408,7 +434,7 @@ class _Run:
         if self.preemptions is not None:
             for scheduler in self.schedulers:
                 scheduler.use_preemption(self._stop, self.preemptions, reclaims)
-        self.links = city_links(scenario, self._schedule, self._deliver)
+        self.links = city_links(scenario, _Clock(self.env), self._deliver)
         self.dispatcher = dispatcher(scenario.dispatch)(
             dispatch_context(
                 scenario, centers, demand, self.schedulers, jobs, self.links, self.work
@@ -549,12 +575,9 @@ class _Run:
 
     def _deliver(self, job: int) -> None:
         """A job's data has arrived at its center: it joins the center's queue."""
-        now = self.env.now
+        now = self.env._now
         self.ready[job] = now
         self._submit(job, self.center_of[job], now)
-
-    def _schedule(self, delay: float, action: Callable[[], None]) -> None:
-        _Wakeup(self.env, delay, 0, lambda event: action())
 
     def _start(self, job: int) -> None:
         env = self.env

@@ -4,10 +4,10 @@ Demand is drawn up front (:mod:`sim.workload.demand`); the run steps SimPy's Env
 through timeouts with callbacks, not a process per job: an event per time-series bin edge,
 capacity change and data transfer, while the sorted arrivals and a heap of the running jobs'
 ends are merged into the event stream without an event of their own. Jobs are indices into
-columnar arrays. Each center's local scheduler
-keeps exact time-weighted levels (busy accelerators, queue length), sampled at the bin edges;
-per-job tallies (arrival, start, center) are recorded separately, so the two can be checked
-against each other (conservation of work, Little's law).
+columnar arrays. Each center's local scheduler keeps exact time-weighted levels (busy
+accelerators, queue length), sampled at the bin edges; per-job tallies (arrival, start,
+center) are recorded separately, so the two can be checked against each other (conservation
+of work, Little's law).
 """
 
 from __future__ import annotations
@@ -297,8 +297,8 @@ def _collector_paused() -> Iterator[None]:
 
     A run allocates millions of short-lived objects (jobs' ends, events) that reference
     counting frees at once (a processed SimPy event drops its callbacks, so no cycles are left
-    behind); the collector's
-    periodic scans of the large job lists only cost time (10-20% measured).
+    behind); the collector's periodic scans of the large job lists only cost time (10-20%
+    measured).
     """
     enabled = gc.isenabled()
     gc.disable()

@@ -150,6 +150,8 @@ def _rows_by(keys: np.ndarray, groups: int) -> list[np.ndarray]:
     One stable sort for all groups: a boolean mask per group costs a pass over every job for
     each of a national network's hundreds of centers.
     """
+    if groups < np.iinfo(np.int16).max:
+        keys = keys.astype(np.int16, copy=False)  # a radix sort: ~3x faster at 10^7 jobs
     order = np.argsort(keys, kind="stable").astype(np.int32)
     bounds = np.searchsorted(keys[order], np.arange(groups + 1))
     return [order[bounds[i] : bounds[i + 1]] for i in range(groups)]
@@ -182,6 +184,9 @@ class _Window:
         self.arrived_in = demand.arrival >= self.t0
         center_city = np.array([c.city_index for c in result.centers] + [-1], dtype=np.int16)
         self.moved = center_city[result.center] != demand.origin
+        self.moved_in = self.moved & self.arrived_in
+        self.jobs_of = _rows_by(result.center, len(result.centers))
+        """The jobs dispatched to each center (pool), in job order."""
         log = result.failures
         in_window = (log.time >= self.t0) & (log.time < self.t1)
         self.failure_center = result.center[log.job[in_window]]
@@ -317,8 +322,8 @@ class _Window:
                 depreciation, maintenance = depreciation + capital, maintenance + upkeep
                 build += spec.max_count * spec.costs.accelerator_cny
                 build += kw * spec.costs.facility_cny_per_kw
-        moved_in = self.moved & self.arrived_in & np.isin(r.center, centers)
-        moved_tb = float(r.demand.dataset[moved_in].sum() / 1e12)
+        jobs = self._jobs_at(centers)
+        moved_tb = float(r.demand.dataset[jobs][self.moved_in[jobs]].sum() / 1e12)
         network = moved_tb * r.centers[centers[0]].costs.network_cny_per_tb if centers else 0.0
         tco = depreciation + maintenance + electricity + network
         return {
@@ -330,6 +335,17 @@ class _Window:
             "tco_per_accelerator_h_cny": tco / (held_s / 3600.0) if held_s > 0 else math.nan,
             "build_cny": build,
         }
+
+    def _jobs_at(self, centers: Sequence[int]) -> np.ndarray:
+        """The jobs dispatched to any of ``centers``, in job order (the same rows, in the same
+        order, as a mask over every job selects, without a pass over every job per group)."""
+        if len(centers) == 1:
+            return self.jobs_of[centers[0]]
+        if len(centers) == len(self.jobs_of):
+            return np.flatnonzero(self.result.center >= 0)
+        if not centers:
+            return np.zeros(0, np.int32)
+        return np.sort(np.concatenate([self.jobs_of[c] for c in centers]))
 
     def _sites(self, centers: Sequence[int]) -> dict[tuple[int, str], list[int]]:
         """The engine-level centers (pools) among ``centers`` by site: a center with several

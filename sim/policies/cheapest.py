@@ -3,10 +3,15 @@ the job soon enough."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from sim.policies.base import DispatchContext, Dispatcher
+
+_Plan = tuple[Sequence[int], list[tuple[int, int, int]]]
+"""For one allowed list, origin city and tariff: the list (kept alive so its id stays its own)
+and its centers as (center, city, capacity) in the order :meth:`Cheapest.choose` prefers them:
+by increasing score, ties to the origin city's (in list order), then to the first in file
+order."""
 
 
 class Cheapest(Dispatcher):
@@ -23,14 +28,21 @@ class Cheapest(Dispatcher):
 
     def __init__(self, context: DispatchContext):
         super().__init__(context)
-        self.by_score: dict[int, list[tuple[float, int]]] = {}
-        """Per hour of the day (one entry if :attr:`hourly` is False): (score, center) of
-        every center by increasing score, ties in file order."""
-        self.masks: dict[int, tuple[Sequence[int], bytearray]] = {}
-        """Per id of an allowed list: the list (kept alive so its id stays its own) and a
-        flag per center, set if the center is in it."""
         self.city = [view.city for view in self.centers]
         self.capacity = [view.capacity for view in self.centers]
+        centers = range(len(self.centers))
+        by_hour = [
+            tuple(self.score(center, hour * 3600.0) for center in centers)
+            for hour in range(24 if self.hourly else 1)
+        ]
+        distinct: dict[tuple[float, ...], int] = {}
+        self.tariff = [distinct.setdefault(scores, len(distinct)) for scores in by_hour]
+        """Per hour of the day (one entry if :attr:`hourly` is False): which of the distinct
+        score lists holds (hours of equal prices share one, and their plans)."""
+        self.scores = list(distinct)
+        """Per tariff: :meth:`score` of every center."""
+        self.plans: list[dict[tuple[int, int], _Plan]] = [{} for _ in distinct]
+        """Per tariff, per (id of an allowed list, origin city): its :data:`_Plan`."""
 
     def score(self, center: int, now: float) -> float:
         """Energy cost [CNY] of one busy accelerator-second at ``center`` at ``now``."""
@@ -47,53 +59,49 @@ class Cheapest(Dispatcher):
         return self.score(center, now)
 
     def choose(self, job: int, now: float) -> int:
-        work = self.context.work
+        context = self.context
+        work = context.work
         if work is not None and work[job] == work[job]:
-            return self.choose_by_scan(job, now, self.context.candidates[job])
-        # The score does not depend on the job: the best candidate of the origin city (listed
-        # first), then the others by increasing score until one is in time and beats it.
-        context, size, origin = self.context, self.context.jobs.size[job], self.context.origin[job]
-        deadline = now + context.start_within
+            return self.choose_by_scan(job, now, context.candidates[job])
+        # The score does not depend on the job: the first center in the order of preference
+        # that is big enough and in time.
+        origin, allowed = context.origin[job], context.allowed[job]
+        plan = self.plans[self.tariff[int(now // 3600) % 24 if self.hourly else 0]].get(
+            (id(allowed), origin)
+        )
+        if plan is None or plan[0] is not allowed:
+            plan = self.plan(allowed, origin, now)
+        size, deadline = context.jobs.size[job], now + context.start_within
         data, links = context.dataset[job], context.links[origin]
+        expected_start = self.expected_start
+        for center, city, capacity in plan[1]:
+            if capacity >= size:
+                link = links[city]
+                ready = now if link is None else now + link.expected_duration(data)
+                if expected_start(center, size, ready) <= deadline:
+                    return center
+        return self.earliest_start(job, now)
 
-        def in_time(center: int) -> bool:
-            link = links[self.centers[center].city]
-            ready = now if link is None else now + link.expected_duration(data)
-            return self.expected_start(center, size, ready) <= deadline
-
-        local, local_score = -1, math.inf
-        for center in context.local_candidates[job]:
-            score = self.score(center, now)
-            if score < local_score and in_time(center):
-                local, local_score = center, score
-        allowed, city, capacity = self.mask(context.allowed[job]), self.city, self.capacity
-        for score, center in self.best_first(now):
-            if score >= local_score:
-                break  # ties go to the origin city, listed first
-            movable = allowed[center] and city[center] != origin and capacity[center] >= size
-            if movable and in_time(center):
-                return center
-        return local if local >= 0 else self.earliest_start(job, now)
-
-    def best_first(self, now: float) -> list[tuple[float, int]]:
-        """(score at ``now``, center) of every center by increasing score, ties in file
-        order."""
-        hour = int(now // 3600) % 24 if self.hourly else 0
-        found = self.by_score.get(hour)
-        if found is None:
-            found = sorted((self.score(center, now), center) for center in range(len(self.city)))
-            self.by_score[hour] = found
-        return found
-
-    def mask(self, allowed: Sequence[int]) -> bytearray:
-        """A flag per center, set for the centers of ``allowed``."""
-        found = self.masks.get(id(allowed))
+    def plan(self, allowed: Sequence[int], origin: int, now: float) -> _Plan:
+        """The :data:`_Plan` of an allowed list from ``origin`` at ``now``'s tariff, made
+        once."""
+        tariff = self.tariff[int(now // 3600) % 24 if self.hourly else 0]
+        plans, key = self.plans[tariff], (id(allowed), origin)
+        found = plans.get(key)
         if found is None or found[0] is not allowed:
-            flags = bytearray(len(self.city))
-            for center in allowed:
-                flags[center] = 1
-            found = self.masks[id(allowed)] = (allowed, flags)
-        return found[1]
+            scores, city, capacity = self.scores[tariff], self.city, self.capacity
+
+            def preference(listed: tuple[int, int]) -> tuple[float, bool, int]:
+                position, center = listed
+                away = city[center] != origin
+                return scores[center], away, center if away else position
+
+            preferred = [
+                (center, city[center], capacity[center])
+                for _, center in sorted(enumerate(allowed), key=preference)
+            ]
+            found = plans[key] = (allowed, preferred)
+        return found
 
     def choose_by_scan(self, job: int, now: float, candidates: Sequence[int]) -> int:
         """:meth:`choose` for a job whose score depends on the center's speed: every

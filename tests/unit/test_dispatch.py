@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import simpy
 
-from sim.engine import _Wakeup, simulate
+from sim.engine import _Clock, _Wakeup, simulate
 from sim.metrics import run_metrics
 from sim.policies import Dispatcher, UnknownPolicyError, dispatcher
 from sim.resources.transfers import SharedLink
@@ -19,14 +19,11 @@ def lone_transfers(sizes_and_starts, bandwidth_bytes, latency):
     env = simpy.Environment()
     delivered = {}
 
-    def schedule(delay, action):
-        _Wakeup(env, delay, 0, lambda event: action())
-
     link = SharedLink(
-        bandwidth_bytes, latency, schedule, lambda job: delivered.update({job: env.now})
+        bandwidth_bytes, latency, _Clock(env), lambda job: delivered.update({job: env.now})
     )
     for job, (size, start) in enumerate(sizes_and_starts):
-        schedule(start, lambda job=job, size=size: link.send(job, size, env.now))
+        _Wakeup(env, start, None, lambda event, job=job, size=size: link.send(job, size, env.now))
     env.run()
     return delivered
 

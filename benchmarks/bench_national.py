@@ -31,7 +31,7 @@ def main() -> None:
         started = time.perf_counter()
         result = simulate(variant, 1)
         rows.append((f"national {name}", result.jobs, time.perf_counter() - started))
-    reference = run_capsim(rows[0][1], "easy-backfill")
+    reference = run_capsim(rows[0][1], "easy-backfill", "pool")
     rows.append(("one center easy-backfill", reference["jobs"], reference["seconds"]))
     print(f"china-national, {args.days:g} simulated days, {len(scenario.cities)} cities")
     print(f"{'run':28} {'jobs':>10} {'seconds':>8} {'jobs/s':>9} {'s per sim. year':>16}")

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from sim.analysis import mean_ci95
-from sim.batch.plan_search import Candidate, greedy_up, improve, lower_bounds
+from sim.batch.plan_search import Candidate, Judge, greedy_up, improve, lower_bounds
 from sim.batch.planning import Evaluation, Evaluator, PlanSetup, frontier_metric, metric_values
 
 METHOD = (
@@ -20,13 +20,17 @@ METHOD = (
     "(2) from those lower bounds, raise the knob that removes the most constraint shortfall per "
     "CNY until the constraints hold; (3) local search: lower one knob, or move a step from one "
     "knob to another, while the plan still meets the constraints and gets better. Final check: "
-    "the {k} best plans of the search run on {m} fresh replications (new seeds, so the choice "
+    "the best plan of the search runs on {m} fresh replications (new seeds, so the choice "
     "is not biased by the search's luck); a plan passes if the one-sided Student t upper "
     "(lower) bound of every constrained metric at every place meets its bound, each at "
     "{level:.4g} (Bonferroni over {places} places), so the recommended plan meets all of its "
-    "constraints together with at least {confidence:.0%} confidence. If the best finalist "
-    "fails, capacity is added to it greedily, judged on the fresh replications, until it "
-    "passes; the recommended plan is the best that passes. The t bounds assume roughly normal "
+    "constraints together with at least {confidence:.0%} confidence. If it fails, capacity "
+    "is added to it greedily, judged on the fresh replications, until it passes, trying only "
+    "the knobs that move a failing place's metric on the search replications (on common "
+    "random numbers a knob that cannot reach a place leaves its metric exactly as it was). "
+    "The next {others} best plans of the search are checked too unless, minimising a cost, "
+    "they cost no less than a plan that passed; the recommended plan is the best that passes. "
+    "The t bounds assume roughly normal "
     "replication means: a heavy-tailed metric (rare congestion episodes in a short window) "
     "needs a long window and many final replications."
 )
@@ -83,22 +87,51 @@ def _plan_variant(setup: PlanSetup, evaluator: Evaluator, variant: str) -> Varia
     ranked = sorted(screened.values(), key=_score)[: plan.finalists]
     if best not in [e.candidate for e in ranked]:
         ranked = [screened[best], *ranked[:-1]]
-    fresh = range(plan.replications, plan.replications + plan.final_replications)
-    answer.finalists = evaluator.evaluate([e.candidate for e in ranked], variant, fresh, "final")
-    passing = [e for e in answer.finalists if e.verdict.feasible]
-    if not answer.finalists[0].verdict.feasible:
-        # The search's best missed on fresh seeds: add capacity to it where it helps most per
-        # CNY (judged on the fresh replications), which is often cheaper than the next finalist.
-        final = evaluator.judge(variant, fresh, "final")
-        raised = greedy_up(final, answer.finalists[0].candidate, sizes)
-        if raised is not None:
-            answer.finalists.append(evaluator.evaluate([raised], variant, fresh, "final")[0])
-            passing.append(answer.finalists[-1])
-    if passing:
-        answer.recommended = min(passing, key=_score)
-    else:
+    answer.recommended = _final_check(
+        evaluator, variant, [e.candidate for e in ranked], screen, minimise_cost=minimise_cost
+    )
+    finals = {e.candidate: e for e in evaluator.log if e.variant == variant and e.stage == "final"}
+    answer.finalists = list(finals.values())
+    if answer.recommended is None:
         answer.note = "no finalist, nor any plan above the best, passed the final check"
     return answer
+
+
+def _final_check(
+    evaluator: Evaluator,
+    variant: str,
+    ranked: list[Candidate],
+    screen: Judge,
+    *,
+    minimise_cost: bool,
+) -> Evaluation | None:
+    """The cheapest (best) finalist that passes the final check on fresh replications.
+
+    The search's best goes first; if it misses, capacity is added to it greedily, judged on the
+    fresh replications, only at knobs that move a missing place's metric (often cheaper than
+    the next finalist). The other finalists are then checked unless, minimising a cost, their
+    search mean is already no cheaper than a plan that passed (a cost hardly varies between
+    replications, so they could not be chosen)."""
+    plan, sizes = evaluator.setup.plan, evaluator.setup.sizes
+    fresh = range(plan.replications, plan.replications + plan.final_replications)
+    final = evaluator.judge(variant, fresh, "final")
+    passing: list[Evaluation] = []
+    best = evaluator.evaluate(ranked[:1], variant, fresh, "final")[0]
+    if best.verdict.feasible:
+        passing.append(best)
+    elif (raised := greedy_up(final, best.candidate, sizes, screen=screen)) is not None:
+        passing += evaluator.evaluate([raised], variant, fresh, "final")
+    for candidate in ranked[1:]:
+        if passing and minimise_cost:
+            (searched,) = screen([candidate])
+            if searched.objective >= min(e.verdict.objective for e in passing):
+                continue
+        passing += [
+            e
+            for e in evaluator.evaluate([candidate], variant, fresh, "final")
+            if e.verdict.feasible
+        ]
+    return min(passing, key=_score) if passing else None
 
 
 def plan_document(
@@ -116,7 +149,7 @@ def plan_document(
             "runners_up": [
                 _entry(setup, e)
                 for e in sorted(answer.finalists, key=_score)
-                if e is not recommended
+                if recommended is None or e.candidate != recommended.candidate
             ],
             "lower_bounds": None if answer.lower is None else setup.params(tuple(answer.lower)),
             "note": answer.note,
@@ -142,7 +175,7 @@ def plan_document(
         "method": METHOD.format(
             n=plan.replications,
             m=plan.final_replications,
-            k=plan.finalists,
+            others=plan.finalists - 1,
             level=1 - (1 - plan.confidence) / places,
             places=places,
             confidence=plan.confidence,
@@ -195,7 +228,11 @@ def frontier(evaluator: Evaluator, variant: str, setup: PlanSetup) -> list[dict[
     """The screened plans no other screened plan beats on both cost and wait, by cost."""
     seen: dict[Candidate, Evaluation] = {}
     for e in evaluator.log:
-        if e.variant == variant and e.stage == "screen" and e.candidate not in evaluator.invalid:
+        if (
+            e.variant == variant
+            and e.stage == "screen"
+            and (e.candidate, variant) not in evaluator.invalid
+        ):
             seen[e.candidate] = e
     points, best_wait = [], float("inf")
     for e in sorted(seen.values(), key=lambda e: (e.verdict.cost, e.frontier_wait)):

@@ -41,6 +41,10 @@ class Verdict:
     """Mean total cost of ownership [CNY]."""
     allowed: bool
     """Within the budget and the power cap."""
+    levels: tuple[float, ...] = ()
+    """Per constraint and place, the mean of its metric there."""
+    failing: tuple[bool, ...] = ()
+    """Per constraint and place, whether it misses at the judge's bound."""
 
     @property
     def feasible(self) -> bool:
@@ -70,9 +74,16 @@ def lower_bounds(judge: Judge, sizes: Sequence[int]) -> list[int] | None:
     return bounds
 
 
-def greedy_up(judge: Judge, start: Candidate, sizes: Sequence[int]) -> Candidate | None:
+def greedy_up(
+    judge: Judge, start: Candidate, sizes: Sequence[int], *, screen: Judge | None = None
+) -> Candidate | None:
     """Raise one knob at a time, the one that removes the most shortfall per CNY (or, when no
-    step removes any, the least), until the constraints hold; None if they cannot."""
+    step removes any, the least), until the constraints hold; None if they cannot.
+
+    With ``screen`` (a judge on other, fewer replications), only the steps that change the
+    metric of a failing place on the screen's replications are judged: on common random numbers
+    a knob that cannot reach a place (another city's, siloed) leaves its metric there exactly as
+    it was, so judging its step on ``judge``'s many replications would be wasted."""
     current, verdict = start, judge([start])[0]
     while not verdict.meets:
         steps = [
@@ -80,12 +91,30 @@ def greedy_up(judge: Judge, start: Candidate, sizes: Sequence[int]) -> Candidate
             for k in range(len(sizes))
             if current[k] + 1 < sizes[k]
         ]
+        if screen is not None:
+            steps = _reaching(screen, current, steps, verdict.failing)
         verdicts = judge(steps)
         options = [(s, v) for s, v in zip(steps, verdicts, strict=True) if v.allowed]
         if not options:
             return None
         current, verdict = max(options, key=lambda option: _gain(verdict, option[1]))
     return current
+
+
+def _reaching(
+    screen: Judge, current: Candidate, steps: list[Candidate], failing: Sequence[bool]
+) -> list[Candidate]:
+    """The steps that move some failing place's metric on the screen (all if none does)."""
+    here, *there = screen([current, *steps])
+    reaching = [
+        step
+        for step, verdict in zip(steps, there, strict=True)
+        if any(
+            fails and after != before
+            for fails, before, after in zip(failing, here.levels, verdict.levels, strict=True)
+        )
+    ]
+    return reaching or steps
 
 
 def _gain(before: Verdict, after: Verdict) -> tuple[float, float]:

@@ -81,10 +81,20 @@ class PlanSetup:
             for knob, values, i in zip(self.plan.knobs, self.values, candidate, strict=True)
         }
 
-    def scenario(self, candidate: Candidate) -> Scenario:
-        return point_scenario(
-            self.data, self.params(candidate), str(self.path), self.node, self.path.parent
-        )
+    def scenario(self, candidate: Candidate, variant: str | None = None) -> Scenario:
+        """The candidate's scenario; with ``variant``, that variant alone, its settings made the
+        base's, so that only what the variant runs must validate (on demand, a center may be
+        too small for its own city's largest job, which siloed dispatch could not place).
+        A variant runs the same either way, bit for bit."""
+        data, node = (self.data, self.node) if variant is None else (self._alone(variant), None)
+        return point_scenario(data, self.params(candidate), str(self.path), node, self.path.parent)
+
+    def _alone(self, variant: str) -> dict[str, Any]:
+        deltas = self.data.get("variants") or {}
+        if variant not in deltas:
+            return self.data
+        base = {key: value for key, value in self.data.items() if key != "variants"}
+        return {**deep_merge(base, deltas[variant]), "variants": {variant: deltas[variant]}}
 
 
 def load_plan(
@@ -119,9 +129,24 @@ def load_plan(
         seed=base.run.seed if seed is None else seed,
         node=node,
     )
-    for corner in (tuple(0 for _ in setup.sizes), tuple(n - 1 for n in setup.sizes)):
-        setup.scenario(corner)  # a knob range that cannot validate is an input error
+    _check_corners(setup)
     return setup
+
+
+def _check_corners(setup: PlanSetup) -> None:
+    """The most of every knob must validate in every planned variant, the least in one at
+    least (a candidate a variant cannot run is one its plan cannot choose; one no variant can
+    run is a range in error)."""
+    for variant in setup.variants:
+        setup.scenario(tuple(n - 1 for n in setup.sizes), variant)
+    refused = []
+    for variant in setup.variants:
+        try:
+            setup.scenario(tuple(0 for _ in setup.sizes), variant)
+            return
+        except ScenarioError as error:
+            refused.append(error)
+    raise refused[0]
 
 
 def _check_plan(
@@ -203,8 +228,9 @@ class Evaluator:
         self.ids_path = out / "candidates.json"
         self.ids: dict[Candidate, int] = {}
         self.rows: dict[RunId, pd.DataFrame] = {}
-        self.invalid: dict[Candidate, str] = {}
-        self.power: dict[Candidate, float] = {}
+        self.invalid: dict[tuple[Candidate, str], str] = {}
+        """Why a candidate does not validate in a variant, by (candidate, variant)."""
+        self.power: dict[tuple[Candidate, str], float] = {}
         self.log: list[Evaluation] = []
         self.ran = 0
         self._open(resume)
@@ -257,7 +283,7 @@ class Evaluator:
     ) -> None:
         tasks = []
         for candidate in dict.fromkeys(candidates):
-            scenario = self._scenario(candidate)
+            scenario = self._scenario(candidate, variant)
             if scenario is None:
                 continue
             point = self._id(candidate)
@@ -282,16 +308,18 @@ class Evaluator:
     def _candidate(self, point: int) -> Candidate:
         return next(c for c, i in self.ids.items() if i == point)
 
-    def _scenario(self, candidate: Candidate) -> Scenario | None:
-        """The candidate's scenario; None (and the reason kept) if it does not validate."""
-        if candidate in self.invalid:
+    def _scenario(self, candidate: Candidate, variant: str) -> Scenario | None:
+        """The candidate's scenario for a variant; None (and the reason kept) if it does not
+        validate."""
+        key = (candidate, variant)
+        if key in self.invalid:
             return None
         try:
-            scenario = self.setup.scenario(candidate)
+            scenario = self.setup.scenario(candidate, variant)
         except ScenarioError as error:
-            self.invalid[candidate] = "; ".join(p.message for p in error.problems)
+            self.invalid[key] = "; ".join(p.message for p in error.problems)
             return None
-        self.power[candidate] = full_load_power_w(scenario)
+        self.power[key] = full_load_power_w(scenario)
         return scenario
 
     def runs(self, candidate: Candidate, variant: str, replications: range) -> list[pd.DataFrame]:
@@ -301,19 +329,25 @@ class Evaluator:
     def _evaluation(
         self, candidate: Candidate, variant: str, replications: range, stage: str
     ) -> Evaluation:
-        if candidate in self.invalid:
-            verdict = Verdict(False, math.inf, math.inf, math.inf, False)
+        if (candidate, variant) in self.invalid:
+            places = len(self.setup.bounds)
+            verdict = Verdict(
+                False, math.inf, math.inf, math.inf, False, (math.inf,) * places, (True,) * places
+            )
             return Evaluation(candidate, variant, stage, verdict, math.nan)
         runs = self.runs(candidate, variant, replications)
         plan = self.setup.plan
         level = 1 - (1 - plan.confidence) / max(len(self.setup.bounds), 1)
         t = 0.0 if stage == "screen" else float(stats.t.ppf(level, len(runs) - 1))
-        shortfall, meets = 0.0, True
+        shortfall = 0.0
+        levels: list[float] = []
+        failing: list[bool] = []
         for bound in self.setup.bounds:
             mean, spread = _mean_spread(metric_values(runs, bound.target.metric, bound.city))
             used = bound.target.confidence_bound(mean, t * spread)
-            if not bound.target.met_by(used):
-                meets = False
+            levels.append(mean)
+            failing.append(not bound.target.met_by(used))
+            if failing[-1]:
                 scale = abs(bound.target.bound) or 1.0
                 gap = (
                     used - bound.target.bound
@@ -326,9 +360,11 @@ class Evaluator:
         )
         cost = float(np.mean(metric_values(runs, "tco_cny", None)))
         allowed = (plan.budget_cny is None or cost <= plan.budget_cny) and (
-            plan.power_cap is None or self.power[candidate] <= plan.power_cap
+            plan.power_cap is None or self.power[(candidate, variant)] <= plan.power_cap
         )
-        verdict = Verdict(meets, shortfall, objective, cost, allowed)
+        verdict = Verdict(
+            not any(failing), shortfall, objective, cost, allowed, tuple(levels), tuple(failing)
+        )
         return Evaluation(candidate, variant, stage, verdict, self._frontier_wait(runs), runs)
 
     def _frontier_wait(self, runs: list[pd.DataFrame]) -> float:

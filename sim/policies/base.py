@@ -292,6 +292,10 @@ class Link(Protocol):
 class Links(Protocol):
     """The links from one city, by destination city index."""
 
+    uniform: tuple[float, float] | None
+    """(latency [s], bandwidth [bytes/s]) of the link to every other city when they all
+    share one (a network given by its default link alone); None otherwise."""
+
     def __getitem__(self, city: int) -> Link | None:
         """The link to ``city``; None within the city or when not connected."""
         ...

@@ -4,6 +4,7 @@ class accepts, large enough to hold it)."""
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from functools import cache
 
@@ -22,6 +23,11 @@ def city_links(
     cities = list(scenario.cities)
     routes = scenario.routes()
     distinct: dict[tuple[float, float], tuple[float, float]] = {}  # one per kind, for C² pairs
+    default = scenario.default_link
+    uniform = None
+    if default is not None and not scenario.network:
+        uniform = (default.latency, default.bandwidth / 8.0)
+        distinct[uniform] = uniform
 
     def route_from(origin: str) -> Callable[[int], tuple[float, float] | None]:
         def route(destination: int) -> tuple[float, float] | None:
@@ -37,7 +43,7 @@ def city_links(
     def make(latency: float, bandwidth_bytes: float) -> SharedLink:
         return SharedLink(bandwidth_bytes, latency, schedule, deliver)
 
-    return [LinkRow(route_from(origin), make, len(cities)) for origin in cities]
+    return [LinkRow(route_from(origin), make, len(cities), uniform) for origin in cities]
 
 
 class LinkRow(dict[int, SharedLink | None]):
@@ -53,6 +59,7 @@ class LinkRow(dict[int, SharedLink | None]):
         route: Callable[[int], tuple[float, float] | None],
         make: Callable[[float, float], SharedLink],
         cities: int,
+        uniform: tuple[float, float] | None = None,
     ):
         super().__init__()
         self.find_route = route
@@ -60,6 +67,9 @@ class LinkRow(dict[int, SharedLink | None]):
         self.cities = cities
         self.routes: list[tuple[float, float] | None] | None = None
         """:meth:`route` to every city, listed on first use."""
+        self.uniform = uniform
+        """The route to every other city when the network is its default link alone (no
+        pair listed); None otherwise."""
 
     def route(self, destination: int) -> tuple[float, float] | None:
         """(round-trip latency [s], bandwidth [bytes/s]) of the link to a destination city,
@@ -103,11 +113,29 @@ def dispatch_context(
         by_city[center.city_index].append(center)
 
     @cache
+    def accepted(job_class: int) -> tuple[list[int], list[int]]:
+        """The centers of a type the class accepts, in file order (so by city), and their
+        cities."""
+        kinds = scenario.workload[job_class].accelerators
+        chosen = [c for c in centers if kinds is None or c.accelerator in kinds]
+        return [c.index for c in chosen], [c.city_index for c in chosen]
+
+    @cache
     def allowed(job_class: int, origin: int) -> list[int]:
         # Made when a job of the class first comes from the origin: a network of C cities has
         # C lists of C centers per class, and siloed dispatch with a center per city needs none.
         workload = scenario.workload[job_class]
         kinds, budget, route = workload.accelerators, workload.max_latency, links[origin].route
+        uniform = links[origin].uniform
+        if uniform is not None:
+            # Every other city behind the same link: the origin's centers, then the others
+            # in file order, as below, cut from one list instead of a look-up per city
+            # (C² look-ups cost seconds at 1,000 cities).
+            indices, cities = accepted(job_class)
+            start, stop = bisect_left(cities, origin), bisect_right(cities, origin)
+            if budget is not None and uniform[0] > budget:
+                return indices[start:stop]
+            return indices[start:stop] + indices[:start] + indices[stop:]
         # The origin city first, so ties keep a job at home; then the others in file order.
         reachable = [origin] + [
             city

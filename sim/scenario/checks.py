@@ -282,13 +282,14 @@ def check_sizes_fit(scenario: schema.Scenario) -> Found:
             ]
             for city_name, city in scenario.cities.items()
         }
+        largest_pool = {city: max(counts, default=0) for city, counts in pools.items()}
         for origin, largest in size_bounds(workload).items():
             if origin not in pools:
                 continue
             reachable = (
                 scenario.reachable_cities(origin, workload.max_latency) if moves else [origin]
             )
-            room = max((count for city in reachable for count in pools[city]), default=0)
+            room = max(map(largest_pool.__getitem__, reachable), default=0)
             if largest > room:
                 kinds = "" if accepted is None else f" of type {', '.join(accepted)}"
                 problems.append(

@@ -20,6 +20,7 @@ from sim.engine import simulate
 from sim.policies import Dispatcher
 from sim.policies.cheapest import Cheapest, Greenest
 from sim.policies.on_demand import OnDemand
+from sim.policies.search import CandidateSearch
 from sim.policies.spillover import Spillover
 from tests.conftest import build
 
@@ -185,3 +186,54 @@ def test_every_job_goes_where_the_plain_scan_sends_it(policy, monkeypatch):
     for column in ("start", "end", "ready"):
         np.testing.assert_array_equal(getattr(fast, column), getattr(plain, column))
     np.testing.assert_array_equal(fast.busy_area, plain.busy_area)
+
+
+def default_link_only(dispatch: str, list_every_pair: bool) -> dict[str, Any]:
+    """The network above with no listed link: every pair of cities behind the default link,
+    or each pair listed with the default link's figures (the same network, spelled out)."""
+    data = network(dispatch)
+    names = list(data["cities"])
+    default = data["default_link"]
+    pairs = [[a, b] for i, a in enumerate(names) for b in names[i + 1 :]]
+    data["network"] = [{"between": pair, **default} for pair in pairs] if list_every_pair else []
+    # Within the default link's latency, of two accelerator types (the others are local).
+    near = {**data["workload"][2], "name": "near", "max_latency": "25ms"}
+    data["workload"].append(near | {"accelerators": ["h100", "h800"], "dataset": "10GB"})
+    return data
+
+
+@pytest.mark.parametrize("policy", sorted(REFERENCES))
+def test_a_network_of_its_default_link_alone_dispatches_as_the_plain_scan_of_every_pair(
+    policy, monkeypatch
+):
+    """The candidates and their groups are cut from lists shared by every origin when no
+    link is listed; the plain scan over a network listing every pair must agree."""
+    shared = []
+    group_uniform = CandidateSearch._group_uniform
+
+    def counted(self, *args):
+        found = group_uniform(self, *args)
+        shared.append(found is not None)
+        return found
+
+    monkeypatch.setattr(CandidateSearch, "_group_uniform", counted)
+    fast = simulate(build(default_link_only(policy, list_every_pair=False)), 3)
+    assert shared and all(shared)
+    monkeypatch.setitem(Dispatcher.registry, policy, REFERENCES[policy])
+    plain = simulate(build(default_link_only(policy, list_every_pair=True)), 3)
+    city = np.array([center.city_index for center in fast.centers])
+    assert (city[fast.center] != fast.demand.origin).sum() > 100
+    assert np.array_equal(fast.center, plain.center)
+    for column in ("start", "end", "ready"):
+        np.testing.assert_array_equal(getattr(fast, column), getattr(plain, column))
+    np.testing.assert_array_equal(fast.busy_area, plain.busy_area)
+
+
+@pytest.mark.parametrize("budget", [None, 0.006, 0.025])
+def test_the_cities_in_reach_of_a_default_link_alone_are_those_of_every_pair_listed(budget):
+    alone = build(default_link_only("on-demand", list_every_pair=False))
+    listed = build(default_link_only("on-demand", list_every_pair=True))
+    for origin in alone.cities:
+        reachable = alone.reachable_cities(origin, budget)
+        assert reachable == listed.reachable_cities(origin, budget)
+        assert len(reachable) == (1 if budget == 0.006 else len(alone.cities))

@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sim.batch.executors import SerialExecutor
 from sim.batch.plan_search import Verdict, greedy_up, improve, lower_bounds
-from sim.batch.planning import load_plan
+from sim.batch.planning import Evaluator, load_plan
+from sim.batch.work import run_one
 from sim.cli import main
 from tests.conftest import one_center
 
@@ -34,6 +36,29 @@ def test_lower_bounds_greedy_and_local_search_find_the_cheapest_feasible_plan():
     start = greedy_up(separable, (0, 0, 0), sizes)
     assert start == NEEDS  # the greedy never overshoots a separable need
     assert improve(separable, (7, 7, 7), sizes, [0, 0, 0], minimise_cost=True) == NEEDS
+
+
+def test_a_raise_judges_only_the_steps_that_reach_a_missing_place():
+    """Knob k alone reaches place k, as each city's knob does siloed: the many-replication judge
+    only sees the step of the knob whose place misses."""
+    judged: list[tuple[int, ...]] = []
+
+    def placed(candidates):
+        verdicts = []
+        for c in candidates:
+            gaps = [max(0, need - i) for i, need in zip(c, NEEDS, strict=True)]
+            cost = sum(i * p for i, p in zip(c, PRICES, strict=True))
+            levels = tuple(float(gap) for gap in gaps)
+            failing = tuple(gap > 0 for gap in gaps)
+            verdicts.append(Verdict(not any(gaps), sum(gaps), cost, cost, True, levels, failing))
+        return verdicts
+
+    def final(candidates):
+        judged.extend(candidates)
+        return placed(candidates)
+
+    assert greedy_up(final, (3, 5, 0), [8, 8, 8], screen=placed) == NEEDS
+    assert judged == [(3, 5, 0), (3, 5, 1), (3, 5, 2)]
 
 
 def test_no_plan_when_even_the_most_misses():
@@ -108,3 +133,21 @@ def test_a_phase_time_is_a_knob_where_earlier_is_more(tmp_path):
     setup = load_plan(write(tmp_path, data))
     assert setup.values == [[144000.0, 108000.0, 72000.0, 36000.0]]
     assert setup.scenario((3,)).cities["a"].centers["c"].phases[1].at == 36000.0
+
+
+def test_a_setting_one_variant_cannot_run_is_left_out_of_its_plan_only(tmp_path):
+    """Jobs of 4 from city a: a center of 2 cannot hold them siloed, but on demand city b can."""
+    data = plan_data(knobs=[{"path": "cities.a.centers.c.count", "from": 2, "to": 6, "step": 2}])
+    data["cities"]["b"] = {"centers": {"d": {"accelerator": "a100", "count": 8}}}
+    data["default_link"] = {"latency": "10ms", "bandwidth": "100Gbps"}
+    data["workload"][0]["size"] = {"kind": "fixed", "value": 4}
+    data["variants"] = {"siloed": {"dispatch": "siloed"}, "on-demand": {"dispatch": "on-demand"}}
+    setup = load_plan(write(tmp_path, data))
+    evaluator = Evaluator(setup, SerialExecutor(), tmp_path / "out")
+    (siloed,) = evaluator.evaluate([(0,)], "siloed", range(2), "screen")
+    (pooled,) = evaluator.evaluate([(0,)], "on-demand", range(2), "screen")
+    assert not siloed.verdict.allowed and ((0,), "siloed") in evaluator.invalid
+    assert len(pooled.runs) == 2 and ((0,), "on-demand") not in evaluator.invalid
+    among_others = run_one(setup.scenario((2,)), "on-demand", setup.seed, 1).rows
+    alone = run_one(setup.scenario((2,), "on-demand"), "on-demand", setup.seed, 1).rows
+    assert among_others.equals(alone)

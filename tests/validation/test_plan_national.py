@@ -1,7 +1,8 @@
 """`capsim plan` on the national scenario (shortened so the test stays quick): the recommended
-plan meets its constraints on replications of another seed, and costs no more than the best
-plan of a grid sweep over the same knobs given as many runs (benchmarks/bench_plan.py runs the
-same comparison on the scenario as shipped)."""
+plan meets its constraints on replications of another seed, and costs no more there than the
+cheapest plan a grid sweep over the same knobs, given as many runs and judged by the same final
+check, certifies (benchmarks/bench_plan.py runs the same comparison on the scenario as
+shipped)."""
 
 from __future__ import annotations
 
@@ -39,8 +40,10 @@ SHORT = {
 def test_national_plan_meets_its_constraints_on_fresh_seeds_and_beats_the_grid(tmp_path):
     setup = load_plan(NATIONAL, overrides=SHORT)
     result = compare(setup, SerialExecutor(), tmp_path)["siloed"]
-    assert result["plan_tco_cny"] is not None
+    plan, grid = result["plan"], result["grid_certified"]
+    assert plan is not None
     assert result["grid_runs"] <= result["plan_runs"]
-    assert result["grid_tco_cny"] is None or result["plan_tco_cny"] <= result["grid_tco_cny"]
-    for label, mean, _ in result["fresh"]:
+    for label, mean, _ in plan["slos"]:
         assert mean <= 3600, label
+    if grid is not None:
+        assert plan["tco_cny"][0] <= grid["tco_cny"][0]

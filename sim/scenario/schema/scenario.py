@@ -307,6 +307,13 @@ class Scenario(Section):
 
     def reachable_cities(self, origin: str, max_latency: float | None) -> list[str]:
         """Cities a job from ``origin`` may run in: connected, and within its latency budget."""
+        default = self.default_link
+        if not self.network and default is not None:
+            # Every other city behind the default link: no look-up per city (a check asks
+            # for every origin, C² look-ups at C cities).
+            if max_latency is None or default.latency <= max_latency:
+                return list(self.cities)
+            return [origin] if origin in self.cities and max_latency >= 0.0 else []
         route = self.routes()
         reachable = []
         for city in self.cities:

@@ -22,9 +22,10 @@ For each planned variant, with B the runs the plan made:
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
-import math
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,18 +40,25 @@ SCENARIO = Path(__file__).parents[1] / "scenarios" / "china-national.yaml"
 FRESH_SEED_OFFSET = 1000
 
 
-def grid_axes(sizes: list[int], most_points: int) -> list[list[int]]:
+def grid_axes(
+    sizes: list[int], most_points: int, runnable: Callable[[Candidate], bool] = lambda _: True
+) -> list[list[int]]:
     """Per knob, evenly spread indices into its values (the most always, the least too from two
-    values on), as many points as fit within ``most_points`` (at least one): starting from one
-    value a knob, add one to the knob with the smallest share of its values tried while the
-    lattice still fits."""
+    values on), as many ``runnable`` points as fit within ``most_points`` (at least one):
+    starting from one value a knob, add one to the knob with the smallest share of its values
+    tried while the lattice still fits. Points a variant cannot run cost no runs."""
     counts = [1] * len(sizes)
+
+    def fits(counts: list[int]) -> bool:
+        axes = [_spread(count, size) for count, size in zip(counts, sizes, strict=True)]
+        return sum(map(runnable, itertools.product(*axes))) <= max(most_points, 1)
+
     while True:
         growable = [
             knob
             for knob, size in enumerate(sizes)
             if counts[knob] < size
-            and math.prod(counts) // counts[knob] * (counts[knob] + 1) <= most_points
+            and fits([c + 1 if k == knob else c for k, c in enumerate(counts)])
         ]
         if not growable:
             return [_spread(count, size) for count, size in zip(counts, sizes, strict=True)]
@@ -82,7 +90,11 @@ def grid_search(grid: Evaluator, variant: str, budget: int) -> GridAnswer:
     search = range(plan.replications)
     final = range(plan.replications, plan.replications + plan.final_replications)
     reserve = plan.finalists * plan.final_replications
-    axes = grid_axes(grid.setup.sizes, (budget - reserve) // plan.replications)
+    axes = grid_axes(
+        grid.setup.sizes,
+        (budget - reserve) // plan.replications,
+        functools.cache(lambda candidate: grid.runnable(candidate, variant)),
+    )
     points = list(itertools.product(*axes))
     screened = grid.evaluate(points, variant, search, "screen")
     ranked = sorted(

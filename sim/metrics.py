@@ -109,9 +109,12 @@ OPTIONAL_METRICS = frozenset(
 that summaries of runs without them are unchanged."""
 
 
-def run_metrics(result: RunResult) -> dict[str, object]:
-    """Metrics of one run, nested as ``{"overall": M, "cities": {city: M + {"centers": ...}}}``."""
-    window = _Window(result)
+def run_metrics(result: RunResult, levels: SupplyLevels | None = None) -> dict[str, object]:
+    """Metrics of one run, nested as ``{"overall": M, "cities": {city: M + {"centers": ...}}}``.
+
+    ``levels``: the run's :func:`~sim.levels.supply_levels`, if the caller has them already
+    (they cost seconds for a year of 10^7 jobs)."""
+    window = _Window(result, levels)
     all_centers = list(range(len(result.centers)))
     by_origin = _rows_by(result.demand.origin, len(result.cities))
     sites: dict[tuple[int, str], int] = {}
@@ -168,10 +171,10 @@ def _pools_by_center(result: RunResult, members: Sequence[int]) -> dict[str, lis
 class _Window:
     """One run's records restricted to the measured window."""
 
-    def __init__(self, result: RunResult):
+    def __init__(self, result: RunResult, levels: SupplyLevels | None = None):
         self.result = result
         self.t0, self.t1 = result.warmup, result.horizon
-        self.levels: SupplyLevels = supply_levels(result)
+        self.levels = supply_levels(result) if levels is None else levels
         self.length = self.t1 - self.t0
         self.first = int(np.searchsorted(result.edges, self.t0))
         demand = result.demand
@@ -540,16 +543,18 @@ def jobs_table_chunks(
         yield jobs_table(result, slice(first, first + rows_per_chunk))
 
 
-def timeseries_table(result: RunResult) -> pd.DataFrame:
+def timeseries_table(result: RunResult, levels: SupplyLevels | None = None) -> pd.DataFrame:
     """Per center and time-series bin: mean busy accelerators (training and inference),
     accelerators installed, utilisation, inference held and short, and queue length.
 
     A center with several pools is one row per bin, the sum of its pools; its `queue_len_max`
-    is the sum of its pools' maxima (an upper bound on the center's).
+    is the sum of its pools' maxima (an upper bound on the center's). ``levels``: as for
+    :func:`run_metrics`.
     """
     frames = []
     width = np.diff(result.edges)
-    levels = supply_levels(result)
+    if levels is None:
+        levels = supply_levels(result)
     for city_index, city in enumerate(result.cities):
         members = [c.index for c in result.centers if c.city_index == city_index]
         for name, pools in _pools_by_center(result, members).items():

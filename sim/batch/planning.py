@@ -106,7 +106,8 @@ def load_plan(
     ------
     ScenarioError
         With every problem of the file and of its plan (unknown paths, metrics, cities,
-        variants; a knob's least or most setting that does not validate).
+        variants; the most of the knobs that does not validate in a planned variant, the least
+        that validates in none).
     """
     data, node = load_raw(path)
     if overrides:
@@ -307,6 +308,10 @@ class Evaluator:
 
     def _candidate(self, point: int) -> Candidate:
         return next(c for c, i in self.ids.items() if i == point)
+
+    def runnable(self, candidate: Candidate, variant: str) -> bool:
+        """Whether the candidate validates in the variant (one that does not is never run)."""
+        return self._scenario(candidate, variant) is not None
 
     def _scenario(self, candidate: Candidate, variant: str) -> Scenario | None:
         """The candidate's scenario for a variant; None (and the reason kept) if it does not

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from sim.engine import RunResult, simulate
+from sim.levels import supply_levels
 from sim.metrics import (
     METRIC_DOCS,
     OPTIONAL_METRICS,
@@ -89,13 +90,14 @@ def run_one(
     period = chosen.run.period
     periods = None if period is None else period_metrics(result, period)
     tables: dict[str, Any] | None = None
+    levels = supply_levels(result)  # once for both tables
     if records:
-        tables = {"timeseries": timeseries_table(result).assign(variant=variant)}
+        tables = {"timeseries": timeseries_table(result, levels).assign(variant=variant)}
         if chosen.run.job_table:
             tables["jobs"] = [c.assign(variant=variant) for c in jobs_table_chunks(result)]
     if keep is not None:
         keep(variant, result)
-    return RunRows(metrics_rows(run_metrics(result)), periods, tables)
+    return RunRows(metrics_rows(run_metrics(result, levels)), periods, tables)
 
 
 def metrics_rows(metrics: Mapping[str, Any]) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from sim.batch.planning import Evaluator, PlanError, PlanFolderError, load_plan
 from sim.formatting import format_with_ci
 from sim.help_text import add_command
 from sim.output import SCENARIO_COPY, OutputFolder, open_folder
+from sim.reporting.plan import constraint_text, knob_label, knob_value
 
 
 def register(commands: Any) -> None:
@@ -90,14 +91,17 @@ def plan_lines(document: dict[str, Any]) -> list[str]:
         if chosen is None:
             lines.append(f"{variant}: no plan ({answer['note']})")
             continue
-        knobs = ", ".join(f"{path}={value:g}" for path, value in chosen["knobs"].items())
+        knobs = ", ".join(
+            f"{knob_label(path)} {knob_value(chosen, path)}" for path in chosen["knobs"]
+        )
         lines.append(
             f"{variant}: {knobs}; TCO "
             f"{format_with_ci('tco_cny', chosen['tco_cny'], chosen['tco_cny_ci95'])}"
         )
         for slo in chosen["slos"]:
             value = format_with_ci(slo["target"].split()[0], slo["mean"], slo["ci95"])
-            lines.append(f"  {slo['target']} in {slo['city'] or 'the network'}: {value}")
+            target = constraint_text(slo["target"])
+            lines.append(f"  {target} in {slo['city'] or 'the network'}: {value}")
     for saving in document["pooling"]:
         lines.append(
             f"{saving['variant']} instead of {saving['baseline']} saves "

@@ -54,7 +54,7 @@ def plan_findings(plan: Mapping[str, Any]) -> list[Block]:
             text += (
                 f" Every constraint holds with {plan['confidence']:.0%} confidence on "
                 f"{chosen['replications']} fresh replications; the tightest, "
-                f"{_constraint(tightest['target'])} in {where}, is {_slo_text(tightest)}."
+                f"{constraint_text(tightest['target'])} in {where}, is {_slo_text(tightest)}."
             )
         items.append(text)
     for saving in plan["pooling"]:
@@ -71,7 +71,7 @@ def _bound(slo: Mapping[str, Any]) -> float:
     return float(slo["target"].split()[-1])
 
 
-def _constraint(target: str) -> str:
+def constraint_text(target: str) -> str:
     """``wait_p95_s <= 3600`` as ``p95 wait <= 1 h``."""
     metric, op, bound = target.split()
     return f"{plots.metric_label(metric)} {op} {plots.format_value(metric, float(bound))}"
@@ -87,7 +87,7 @@ def plan_tables(plan: Mapping[str, Any]) -> list[Block]:
     variants = plan["variants"]
     knobs = [k["path"] for k in plan["knobs"]]
     settings = [
-        [path, *(_knob(v["recommended"], path) for v in variants.values())] for path in knobs
+        [path, *(knob_value(v["recommended"], path) for v in variants.values())] for path in knobs
     ]
     blocks: list[Block] = [
         Table("Recommended setting of each knob", ["knob", *variants], settings, "plan-knobs")
@@ -114,7 +114,9 @@ def plan_tables(plan: Mapping[str, Any]) -> list[Block]:
                 ["knobs", "TCO", plots.metric_label(plan["frontier_metric"])],
                 [
                     [
-                        ", ".join(f"{_short(k)}={format_number(v)}" for k, v in p["knobs"].items()),
+                        ", ".join(
+                            f"{knob_label(k)}={format_number(v)}" for k, v in p["knobs"].items()
+                        ),
                         _money(p["tco_cny"]),
                         plots.format_value(plan["frontier_metric"], p["wait"]),
                     ]
@@ -127,14 +129,15 @@ def plan_tables(plan: Mapping[str, Any]) -> list[Block]:
     return blocks
 
 
-def _knob(chosen: Mapping[str, Any] | None, path: str) -> str:
+def knob_value(chosen: Mapping[str, Any] | None, path: str) -> str:
+    """A plan's setting of the knob at ``path`` in a planner's units (a time as a duration)."""
     if chosen is None:
         return "–"
     value = chosen["knobs"][path]
     return plots.format_value("at_s", value) if path.endswith(".at") else format_number(value)
 
 
-def _short(path: str) -> str:
+def knob_label(path: str) -> str:
     """A knob's path without the words every center path has: ``beijing.aicc.pflops``."""
     return path.removeprefix("cities.").replace(".centers.", ".")
 
@@ -163,7 +166,7 @@ def _centers_table(variant: str, chosen: Mapping[str, Any]) -> Table:
 
 def _slo_table(variant: str, chosen: Mapping[str, Any]) -> Table:
     rows = [
-        [s["city"] or "network", _constraint(s["target"]), _slo_text(s)] for s in chosen["slos"]
+        [s["city"] or "network", constraint_text(s["target"]), _slo_text(s)] for s in chosen["slos"]
     ]
     return Table(
         f"Constraints of the recommended plan ({variant}), mean ± 95% CI over "
@@ -184,7 +187,7 @@ def _plans_table(title: str, name: str, knobs: list[str], plans: list[Mapping[st
         ]
         for p in plans
     ]
-    return Table(title, [*(_short(k) for k in knobs), "TCO", "final check"], rows, name)
+    return Table(title, [*(knob_label(k) for k in knobs), "TCO", "final check"], rows, name)
 
 
 def plan_method(plan: Mapping[str, Any]) -> list[Block]:

@@ -87,7 +87,8 @@ def plan_tables(plan: Mapping[str, Any]) -> list[Block]:
     variants = plan["variants"]
     knobs = [k["path"] for k in plan["knobs"]]
     settings = [
-        [path, *(knob_value(v["recommended"], path) for v in variants.values())] for path in knobs
+        [knob_label(path), *(knob_value(v["recommended"], path) for v in variants.values())]
+        for path in knobs
     ]
     blocks: list[Block] = [
         Table("Recommended setting of each knob", ["knob", *variants], settings, "plan-knobs")

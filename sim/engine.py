@@ -249,25 +249,11 @@ def bin_edges(horizon: float, warmup: float, step: float) -> np.ndarray:
     return np.unique(np.concatenate([np.arange(0.0, horizon, step), [warmup, horizon]]))
 
 
-class _Wakeup(Event):
-    """A timeout carrying a value and its one callback: SimPy's Timeout without the extra
-    ``callbacks.append`` per event and with ``Environment.schedule`` inlined (the engine creates
-    one per bin edge, capacity change and transfer, and per run segment of a job that may be
-    stopped)."""
-
-    def __init__(
-        self, env: Environment, delay: float, value: object, callback: Callable[[Event], None]
-    ):
-        self.env = env
-        self.callbacks = [callback]
-        self._value = value
-        self._ok = True
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
-
-
 class _Alarm(Event):
-    """A :class:`_Wakeup` at a given time rather than after a delay: a transfer's delivery
-    falls on its end plus the link's latency to the last bit, whenever it was scheduled."""
+    """A timeout at a given time carrying a value and its one callback: SimPy's Timeout
+    without the extra ``callbacks.append`` per event and with ``Environment.schedule``
+    inlined. A transfer's delivery is one: it falls on its end plus the link's latency to the
+    last bit, whenever it was scheduled."""
 
     def __init__(
         self, env: Environment, time: float, value: object, callback: Callable[[Event], None]
@@ -277,6 +263,16 @@ class _Alarm(Event):
         self._value = value
         self._ok = True
         heappush(env._queue, (time, NORMAL, next(env._eid), self))
+
+
+class _Wakeup(_Alarm):
+    """An :class:`_Alarm` after a delay (the engine makes one per bin edge and capacity
+    change, and per run segment of a job that may be stopped)."""
+
+    def __init__(
+        self, env: Environment, delay: float, value: object, callback: Callable[[Event], None]
+    ):
+        super().__init__(env, env._now + delay, value, callback)
 
 
 class _Clock:

@@ -23,9 +23,9 @@ def city_links(
     cities = list(scenario.cities)
     routes = scenario.routes()
     distinct: dict[tuple[float, float], tuple[float, float]] = {}  # one per kind, for C² pairs
-    default = scenario.default_link
+    default = scenario.uniform_link()
     uniform = None
-    if default is not None and not scenario.network:
+    if default is not None:
         uniform = (default.latency, default.bandwidth / 8.0)
         distinct[uniform] = uniform
 

@@ -305,10 +305,15 @@ class Scenario(Section):
         """
         return self.routes()(origin, destination)
 
+    def uniform_link(self) -> DefaultLink | None:
+        """The default link when the network lists no pair of cities: then it joins every
+        two cities, and a look-up per pair (C² at C cities) can be skipped."""
+        return None if self.network else self.default_link
+
     def reachable_cities(self, origin: str, max_latency: float | None) -> list[str]:
         """Cities a job from ``origin`` may run in: connected, and within its latency budget."""
-        default = self.default_link
-        if not self.network and default is not None:
+        default = self.uniform_link()
+        if default is not None:
             # Every other city behind the default link: no look-up per city (a check asks
             # for every origin, C² look-ups at C cities).
             if max_latency is None or default.latency <= max_latency:

@@ -20,12 +20,8 @@ import numpy as np
 import pandas as pd
 
 from sim.engine import RunResult
+from sim.job_side import ARRIVED, Metrics, job_tallies, mean
 from sim.levels import SupplyLevels, supply_levels
-
-SLOWDOWN_THRESHOLD_S = 10.0
-"""Run times below this count as this long in the bounded slowdown [s]."""
-
-Metrics = dict[str, float]
 
 METRIC_DOCS: dict[str, str] = {
     "accelerators": "Accelerators installed at the end of the window (build-out target) [-]",
@@ -115,25 +111,33 @@ def run_metrics(result: RunResult, levels: SupplyLevels | None = None) -> dict[s
     ``levels``: the run's :func:`~sim.levels.supply_levels`, if the caller has them already
     (they cost seconds for a year of 10^7 jobs)."""
     window = _Window(result, levels)
-    all_centers = list(range(len(result.centers)))
-    by_origin = _rows_by(result.demand.origin, len(result.cities))
+    jobs = window.jobs
     sites: dict[tuple[int, str], int] = {}
     site_of = [sites.setdefault((c.city_index, c.name), len(sites)) for c in result.centers]
-    # A job never dispatched (center -1) falls in one more group, of no site.
-    by_site = _rows_by(np.array([*site_of, len(sites)], np.int32)[result.center], len(sites))
+    # A job never dispatched (center -1) falls in one more group, of no site and no city.
+    site_key = np.array([*site_of, len(sites)], np.int32)[result.center]
+    city_key = np.array([*(c.city_index for c in result.centers), len(result.cities)], np.int32)
+    by_origin = jobs.by_group(result.demand.origin, len(result.cities))
+    by_site = jobs.by_group(site_key, len(sites) + 1)
+    # Network costs charge the data moved to where jobs ran: a center's is its jobs' moves.
+    moved_to_city = jobs.moved_tb(city_key[result.center], len(result.cities) + 1)
+    moved_to_site = [site["data_moved_tb"] for site in by_site]
     cities: dict[str, object] = {}
     for city_index, city in enumerate(result.cities):
         members = [c.index for c in result.centers if c.city_index == city_index]
         metrics: dict[str, object] = dict(
-            window.capacity_side(members) | window.job_side(by_origin[city_index])
+            window.capacity_side(members, moved_to_city[city_index]) | by_origin[city_index]
         )
         pools = _pools_by_center(result, members)
         metrics["centers"] = {
-            name: window.capacity_side(group) | window.job_side(by_site[sites[city_index, name]])
+            name: window.capacity_side(group, moved_to_site[sites[city_index, name]])
+            | by_site[sites[city_index, name]]
             for name, group in pools.items()
         }
         cities[city] = metrics
-    overall = window.capacity_side(all_centers) | window.job_side(slice(None))
+    all_centers = list(range(len(result.centers)))
+    moved_to_any = jobs.moved_tb((result.center < 0).astype(np.int16), 2)[0]  # 1: no center
+    overall = window.capacity_side(all_centers, moved_to_any) | jobs.by_group(None, 1)[0]
     metrics_of_run: dict[str, object] = {"overall": overall, "cities": cities}
     if result.tenants:
         metrics_of_run["tenants"] = {
@@ -145,19 +149,6 @@ def run_metrics(result: RunResult, levels: SupplyLevels | None = None) -> dict[s
             for index, name in enumerate(result.classes)
         }
     return metrics_of_run
-
-
-def _rows_by(keys: np.ndarray, groups: int) -> list[np.ndarray]:
-    """The rows (jobs) of each key 0 .. groups - 1, each in increasing order.
-
-    One stable sort for all groups: a boolean mask per group costs a pass over every job for
-    each of a national network's hundreds of centers.
-    """
-    if groups < np.iinfo(np.int16).max:
-        keys = keys.astype(np.int16, copy=False)  # a radix sort: ~3x faster at 10^7 jobs
-    order = np.argsort(keys, kind="stable").astype(np.int32)
-    bounds = np.searchsorted(keys[order], np.arange(groups + 1))
-    return [order[bounds[i] : bounds[i + 1]] for i in range(groups)]
 
 
 def _pools_by_center(result: RunResult, members: Sequence[int]) -> dict[str, list[int]]:
@@ -178,18 +169,7 @@ class _Window:
         self.length = self.t1 - self.t0
         self.first = int(np.searchsorted(result.edges, self.t0))
         demand = result.demand
-        start = result.start
-        self.arrival = demand.arrival
-        self.started = ~np.isnan(start)
-        self.end = result.end
-        wait_until = np.where(self.started, start, self.t1)
-        self.wait = np.maximum(wait_until - demand.arrival, 0.0)
-        self.arrived_in = demand.arrival >= self.t0
-        center_city = np.array([c.city_index for c in result.centers] + [-1], dtype=np.int16)
-        self.moved = center_city[result.center] != demand.origin
-        self.moved_in = self.moved & self.arrived_in
-        self.jobs_of = _rows_by(result.center, len(result.centers))
-        """The jobs dispatched to each center (pool), in job order."""
+        self.jobs = job_tallies(result)
         log = result.failures
         in_window = (log.time >= self.t0) & (log.time < self.t1)
         self.failure_center = result.center[log.job[in_window]]
@@ -207,14 +187,9 @@ class _Window:
                 in_window
             ] * demand.size[jobs]
             """Accelerator-seconds lost at each stop or end in the window [accelerator·s]."""
-        # A drained run counts every job's end, however late; jobs then end by the run's end.
-        ends_by = np.inf if result.drained else self.t1
-        with np.errstate(invalid="ignore"):
-            self.completed_in = self.started & (self.end >= self.t0) & (self.end < ends_by)
-            self.started_in = self.started & (start >= self.t0)
-            self.running_end = self.started & (self.end >= ends_by)
 
-    def capacity_side(self, centers: Sequence[int]) -> Metrics:
+    def capacity_side(self, centers: Sequence[int], moved_tb: float) -> Metrics:
+        """Capacity-side metrics of ``centers``, to which jobs moved ``moved_tb`` [TB]."""
         r = self.result
         static = [c for c in centers if not r.centers[c].changes]
         busy = r.busy_area[centers, -1] - r.busy_area[centers, self.first]
@@ -258,7 +233,7 @@ class _Window:
                 "interruptions": float(failed.sum()),
                 "lost_accelerator_h": lost / 3600.0,
                 "goodput": 1.0 - lost / float(busy.sum()) if busy.sum() > 0 else math.nan,
-                **self._costs(centers, float(held.sum()), delivered, float(cost)),
+                **self._costs(centers, float(held.sum()), delivered, float(cost), moved_tb),
             }
             | self._fragmentation(centers)
             | self._preemption(centers)
@@ -277,12 +252,12 @@ class _Window:
         job, begin, end = r.segments()
         mine = r.demand.tenant[job] == index
         held = np.clip(end[mine], self.t0, self.t1) - np.clip(begin[mine], self.t0, self.t1)
-        jobs = r.demand.tenant == index
-        waits = self.wait[jobs & self.arrived_in]
+        arrived = (r.demand.tenant == index) & (self.jobs.flags & ARRIVED > 0)
+        waits = self.jobs.wait[arrived]
         metrics = {
             "accelerators_held_mean": float(np.sum(r.demand.size[job[mine]] * held) / self.length),
             "jobs_arrived": float(waits.size),
-            "wait_mean_s": _mean(waits),
+            "wait_mean_s": mean(waits),
             "wait_p95_s": float(np.percentile(waits, 95)) if waits.size else math.nan,
         }
         if r.preemption_log is not None:
@@ -305,10 +280,16 @@ class _Window:
         return {"fragmented_accelerators_mean": float(fragmented.sum() / self.length)}
 
     def _costs(
-        self, centers: Sequence[int], held_s: float, delivered: float, electricity: float
+        self,
+        centers: Sequence[int],
+        held_s: float,
+        delivered: float,
+        electricity: float,
+        moved_tb: float,
     ) -> Metrics:
         """The cost model's metrics of ``centers``, held for ``held_s`` accelerator-seconds
-        and delivering ``delivered`` PFLOPS·h for ``electricity`` CNY in the window."""
+        and delivering ``delivered`` PFLOPS·h for ``electricity`` CNY in the window, with
+        ``moved_tb`` [TB] moved to them."""
         r = self.result
         depreciation = maintenance = build = 0.0
         for pools in self._sites(centers).values():
@@ -325,8 +306,6 @@ class _Window:
                 depreciation, maintenance = depreciation + capital, maintenance + upkeep
                 build += spec.max_count * spec.costs.accelerator_cny
                 build += kw * spec.costs.facility_cny_per_kw
-        jobs = self._jobs_at(centers)
-        moved_tb = float(r.demand.dataset[jobs][self.moved_in[jobs]].sum() / 1e12)
         network = moved_tb * r.centers[centers[0]].costs.network_cny_per_tb if centers else 0.0
         tco = depreciation + maintenance + electricity + network
         return {
@@ -338,17 +317,6 @@ class _Window:
             "tco_per_accelerator_h_cny": tco / (held_s / 3600.0) if held_s > 0 else math.nan,
             "build_cny": build,
         }
-
-    def _jobs_at(self, centers: Sequence[int]) -> np.ndarray:
-        """The jobs dispatched to any of ``centers``, in job order (the same rows, in the same
-        order, as a mask over every job selects, without a pass over every job per group)."""
-        if len(centers) == 1:
-            return self.jobs_of[centers[0]]
-        if len(centers) == len(self.jobs_of):
-            return np.flatnonzero(self.result.center >= 0)
-        if not centers:
-            return np.zeros(0, np.int32)
-        return np.sort(np.concatenate([self.jobs_of[c] for c in centers]))
 
     def _sites(self, centers: Sequence[int]) -> dict[tuple[int, str], list[int]]:
         """The engine-level centers (pools) among ``centers`` by site: a center with several
@@ -426,63 +394,6 @@ class _Window:
         price = np.asarray(spec.price_by_hour)[hours.astype(int)]
         energy = float(kwh.sum())
         return energy, float(np.dot(kwh, price)), energy * spec.carbon_intensity
-
-    def job_side(self, rows: np.ndarray | slice) -> Metrics:
-        """Job-side metrics of the jobs ``rows`` (indices in increasing order, or a slice)."""
-        arrived = self.arrived_in[rows]
-        completed_in = self.completed_in[rows]
-        completed = completed_in & arrived
-        waits = self.wait[rows][arrived]
-        run_time = self.result.duration[rows][completed]
-        turnaround = self.end[rows][completed] - self.arrival[rows][completed]
-        slowdown = np.maximum(1.0, turnaround / np.maximum(run_time, SLOWDOWN_THRESHOLD_S))
-        p50, p95, p99 = np.percentile(waits, [50, 95, 99]) if len(waits) else (np.nan,) * 3
-        moved = arrived & self.moved[rows]
-        started = self.started[rows]
-        return {
-            "jobs_arrived": float(arrived.sum()),
-            "jobs_started": float(self.started_in[rows].sum()),
-            "jobs_completed": float(completed_in.sum()),
-            "jobs_queued_end": float(len(started) - started.sum()),
-            "jobs_running_end": float(self.running_end[rows].sum()),
-            "wait_mean_s": _mean(waits),
-            "wait_p50_s": float(p50),
-            "wait_p95_s": float(p95),
-            "wait_p99_s": float(p99),
-            "turnaround_mean_s": _mean(turnaround),
-            "slowdown_mean": _mean(slowdown),
-            "queue_len_max": float(self._queue_max(rows)),
-            "jobs_moved": float(moved.sum()),
-            "data_moved_tb": float(self.result.demand.dataset[rows][moved].sum() / 1e12),
-            "transfer_mean_s": _mean(self._transfers(rows, moved)),
-        }
-
-    def _transfers(self, rows: np.ndarray | slice, moved: np.ndarray) -> np.ndarray:
-        """Time to move the data of the jobs of ``rows`` that ``moved``, once arrived [s]."""
-        transfer = self.result.ready[rows][moved] - self.arrival[rows][moved]
-        return transfer[~np.isnan(transfer)]
-
-    def _queue_max(self, rows: np.ndarray | slice) -> int:
-        """Largest number of jobs of ``rows`` waiting at once within the window.
-
-        The queue grows only at arrivals, so its longest is at the window's start or just
-        after an arrival in the window: arrivals so far (jobs are in arrival order) less the
-        starts up to that instant (a start at the same instant as an arrival is applied
-        first, so a job that starts on arrival makes no phantom peak).
-        """
-        arrivals = self.arrival[rows]
-        starts = np.sort(self.result.start[rows][self.started[rows]])
-        before = np.searchsorted(arrivals, self.t0, side="left")
-        at_start = before - np.searchsorted(starts, self.t0, side="left")
-        inside = slice(before, np.searchsorted(arrivals, self.t1, side="left"))
-        level = np.arange(inside.start + 1, inside.stop + 1) - np.searchsorted(
-            starts, arrivals[inside], side="right"
-        )
-        return int(max(at_start, level.max(initial=0)))
-
-
-def _mean(values: np.ndarray) -> float:
-    return float(values.mean()) if len(values) else float("nan")
 
 
 JOB_ROWS_PER_CHUNK = 1 << 18

@@ -5,12 +5,11 @@ import tracemalloc
 
 import numpy as np
 import pandas as pd
-import pytest
 import yaml
 
 from sim.cli import main
 from sim.engine import simulate
-from sim.metrics import _Window, jobs_table, jobs_table_chunks, run_metrics
+from sim.metrics import jobs_table, jobs_table_chunks, run_metrics
 from tests.conftest import build, one_center
 
 BYTES_PER_JOB = 200
@@ -65,30 +64,6 @@ def test_simulate_and_metrics_stay_within_the_memory_budget_per_job():
         tracemalloc.stop()
     assert result.jobs > 15_000
     assert peak / result.jobs < BYTES_PER_JOB
-
-
-def reference_queue_max(window: _Window, mask: np.ndarray) -> int:
-    """The longest queue of ``mask``'s jobs in the window, by replaying every arrival (+1) and
-    start (-1) in time order, a start before an arrival at the same instant."""
-    arrivals = window.arrival[mask]
-    starts = np.where(window.started[mask], window.result.start[mask], np.inf)
-    times = np.concatenate([arrivals, starts])
-    steps = np.concatenate([np.ones(len(arrivals)), -np.ones(len(starts))])
-    order = np.lexsort((steps, times))
-    level, times = np.cumsum(steps[order]), times[order]
-    inside = (times >= window.t0) & (times < window.t1)
-    before = times < window.t0
-    at_start = level[before][-1] if before.any() else 0.0
-    return int(max(at_start, level[inside].max(initial=0.0)))
-
-
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_the_longest_queue_matches_a_replay_of_every_arrival_and_start(seed):
-    result = simulate(build(busy_two_cities("60h")), seed)
-    window = _Window(result)
-    masks = [np.ones(result.jobs, bool), result.demand.origin == 1, result.center == 0]
-    for mask in masks:
-        assert window._queue_max(np.flatnonzero(mask)) == reference_queue_max(window, mask) > 0
 
 
 def test_run_without_the_job_table_writes_the_same_summary_and_no_jobs_file(tmp_path):

@@ -80,28 +80,37 @@ class JobTallies:
         group of every job if ``key`` is None)."""
         split = _Split(key, groups)
         counts = split.counts(self.flags)
-        grouped_flags = split.grouped(self.flags)
-
-        def pieces(column: np.ndarray, flags: int) -> list[np.ndarray]:
-            grouped = split.grouped(column)
-            if flags:
-                grouped = grouped[(grouped_flags & flags) == flags]
-            return split.cut(grouped, counts, flags)
-
-        waits = pieces(self.wait, ARRIVED)
+        sizes, arrived, started = (_having(counts, flags) for flags in (0, ARRIVED, STARTED))
+        # Jobs are in arrival order: a group's jobs that arrived before the window lead it.
+        waits = [
+            piece[size - inside :]
+            for piece, size, inside in zip(
+                split.cut(split.grouped(self.wait, copy=True), sizes), sizes, arrived, strict=True
+            )
+        ]
         wait_means = [mean(w) for w in waits]
         percentiles = [_percentiles(w) for w in waits]  # reorders each piece: means first
+        completed = (split.grouped(self.flags) & COMPLETED_AND_IN) == COMPLETED_AND_IN
+        completed_sizes = _having(counts, COMPLETED_AND_IN)
+
+        def completed_mean(column: np.ndarray) -> list[float]:
+            return [mean(p) for p in split.cut(split.grouped(column)[completed], completed_sizes)]
+
         statistics = {
             "wait_mean_s": wait_means,
             "wait_p50_s": [p[0] for p in percentiles],
             "wait_p95_s": [p[1] for p in percentiles],
             "wait_p99_s": [p[2] for p in percentiles],
-            "turnaround_mean_s": [mean(t) for t in pieces(self.turnaround, COMPLETED_AND_IN)],
-            "slowdown_mean": [mean(s) for s in pieces(self.slowdown, COMPLETED_AND_IN)],
+            "turnaround_mean_s": completed_mean(self.turnaround),
+            "slowdown_mean": completed_mean(self.slowdown),
             "queue_len_max": [
-                float(queue_max(arrivals, _sorted(starts), self.t0, self.t1))
-                for arrivals, starts in zip(
-                    pieces(self.arrival, 0), pieces(self.start, STARTED), strict=True
+                # NaN (never started) sorts last: the sorted starts lead the piece.
+                float(queue_max(arrivals, _sorted(starts)[:count], self.t0, self.t1))
+                for arrivals, starts, count in zip(
+                    split.cut(split.grouped(self.arrival), sizes),
+                    split.cut(split.grouped(self.start, copy=True), sizes),
+                    started,
+                    strict=True,
                 )
             ],
         }
@@ -126,10 +135,10 @@ class JobTallies:
     ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Data moved [bytes] and time to move it [s] of each group's moved jobs."""
         moved = _Split(None if key is None else key[self.moved], groups)
-        counts = moved.counts(self.flags[self.moved])
+        sizes = _having(moved.counts(self.flags[self.moved]), 0)
         return (
-            moved.cut(moved.grouped(self.moved_data), counts, 0),
-            moved.cut(moved.grouped(self.transfer), counts, 0),
+            moved.cut(moved.grouped(self.moved_data), sizes),
+            moved.cut(moved.grouped(self.transfer), sizes),
         )
 
 
@@ -155,7 +164,7 @@ def job_tallies(result: RunResult) -> JobTallies:
         }
     flags = np.zeros(result.jobs, np.uint8)
     for flag, mask in masks.items():
-        flags |= np.where(mask, np.uint8(flag), np.uint8(0))
+        flags |= mask.view(np.uint8) * np.uint8(flag)  # a bool is one byte, 0 or 1
     turnaround = end - demand.arrival
     with np.errstate(invalid="ignore"):
         slowdown = np.maximum(1.0, turnaround / np.maximum(result.duration, SLOWDOWN_THRESHOLD_S))
@@ -217,7 +226,7 @@ def _counted(counts: np.ndarray) -> Metrics:
     """The job counts of one group from how many of its jobs have each set of flags."""
 
     def having(flags: int) -> float:
-        return float(counts[(_FLAG_SETS & flags) == flags].sum())
+        return float(_having(counts[None, :], flags)[0])
 
     return {
         "jobs_arrived": having(ARRIVED),
@@ -247,10 +256,11 @@ class _Split:
         self.inverse = np.empty(len(key), np.int32)
         self.inverse[order] = np.arange(len(key), dtype=np.int32)
 
-    def grouped(self, column: np.ndarray) -> np.ndarray:
-        """``column`` (one value a job) in group order."""
+    def grouped(self, column: np.ndarray, *, copy: bool = False) -> np.ndarray:
+        """``column`` (one value a job) in group order: a new array, or with one group and
+        not ``copy``, ``column`` itself."""
         if self.inverse is None:
-            return column
+            return column.copy() if copy else column
         grouped = np.empty_like(column)
         grouped[self.inverse] = column
         return grouped
@@ -263,7 +273,11 @@ class _Split:
         counts = np.bincount(pair, minlength=self.groups * len(_FLAG_SETS))
         return counts.reshape(self.groups, len(_FLAG_SETS))
 
-    def cut(self, values: np.ndarray, counts: np.ndarray, flags: int) -> list[np.ndarray]:
-        """``values`` of the jobs having ``flags``, in group order, cut into the groups."""
-        sizes = counts[:, (_FLAG_SETS & flags) == flags].sum(axis=1)
+    def cut(self, values: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
+        """``values`` in group order cut into the groups, of ``sizes``."""
         return np.split(values, np.cumsum(sizes)[:-1])
+
+
+def _having(counts: np.ndarray, flags: int) -> np.ndarray:
+    """How many jobs of each group have all of ``flags``, from :meth:`_Split.counts`."""
+    return counts[:, (_FLAG_SETS & flags) == flags].sum(axis=1)

@@ -68,13 +68,15 @@ def center_levels(
     new = (at == len(times)) | (times[np.minimum(at, len(times) - 1)] != others)
     grid = np.insert(times, at[new], others[new])
     # Between two change points the level stays: a new point takes the one before it.
-    busy = np.insert(training_busy, at[new], training_busy[at[new] - 1])
+    # Counts of accelerators are whole numbers, exact as floats: taken as floats from here.
+    busy = np.insert(training_busy, at[new], training_busy[at[new] - 1]).astype(float)
     # Every schedule time is a point of the grid: a step holds from its own until the next.
     first = np.searchsorted(grid, schedule.times)
     step = np.repeat(np.arange(-1, len(first)), np.diff(first, prepend=0, append=len(grid)))
-    target, wanted = schedule.installed[step], schedule.inference[step]
-    held = np.clip(np.minimum(wanted, target - busy), 0, None)
-    return grid, (np.maximum(target, busy).astype(float), held.astype(float), wanted.astype(float))
+    target = schedule.installed.astype(float)[step]
+    wanted = schedule.inference.astype(float)[step]
+    held = np.clip(np.minimum(wanted, target - busy), 0.0, None)
+    return grid, (np.maximum(target, busy), held, wanted)
 
 
 def training_steps(result: RunResult, center: int) -> tuple[np.ndarray, np.ndarray]:

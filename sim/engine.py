@@ -22,6 +22,7 @@ from heapq import heappop, heappush
 
 import numpy as np
 import simpy
+from mypy_extensions import mypyc_attr
 from simpy.core import Environment
 from simpy.events import NORMAL, Event
 
@@ -234,7 +235,7 @@ class _Columns:
 
     def __init__(self, demand: Demand, work: bool):
         n = len(demand)
-        self.center = np.full(n, -1, dtype=np.int16)
+        self.center: np.ndarray = np.full(n, -1, dtype=np.int16)
         """Index of the center each job was dispatched to; -1 until it is [-]."""
         self.duration = demand.duration.copy() if work else demand.duration
         """Run time of each job [s]; for work given in FLOP, set when the job is dispatched."""
@@ -249,6 +250,8 @@ def bin_edges(horizon: float, warmup: float, step: float) -> np.ndarray:
     return np.unique(np.concatenate([np.arange(0.0, horizon, step), [warmup, horizon]]))
 
 
+# Compiled (setup.py), a subclass of SimPy's Event stays a Python class.
+@mypyc_attr(native_class=False)
 class _Alarm(Event):
     """A timeout at a given time carrying a value and its one callback: SimPy's Timeout
     without the extra ``callbacks.append`` per event and with ``Environment.schedule``
@@ -265,6 +268,7 @@ class _Alarm(Event):
         heappush(env._queue, (time, NORMAL, next(env._eid), self))
 
 
+@mypyc_attr(native_class=False)
 class _Wakeup(_Alarm):
     """An :class:`_Alarm` after a delay (the engine makes one per bin edge and capacity
     change, and per run segment of a job that may be stopped)."""
@@ -460,11 +464,11 @@ class _Run:
         shape = (len(centers), len(self.edges))
         self.busy_area = np.zeros(shape)
         self.queue_area = np.zeros(shape)
-        self.queue_max = np.zeros((len(centers), len(self.edges) - 1), dtype=np.int64)
+        self.queue_max: np.ndarray = np.zeros((len(centers), len(self.edges) - 1), dtype=np.int64)
         self.fragmented_area = np.zeros(shape) if self.placed else None
 
     def execute(self, progress: ProgressCallback | None) -> None:
-        _Wakeup(self.env, self.edges[1], 1, self._sample)
+        _Wakeup(self.env, float(self.edges[1]), 1, self._sample)
         for center, (times, _) in self.capacity_changes.items():
             if len(times) > 1:
                 _Wakeup(self.env, times[1], 1, partial(self._change_capacity, center))

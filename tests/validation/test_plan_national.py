@@ -12,8 +12,9 @@ sample of the same size would certify it again only about half the time: asking 
 bound to be within 5% asks for a margin the claim never promised. What the claim does imply, and
 what this test asks on every constrained city: the fresh seeds do not reject it at the stated
 confidence (the fresh one-sided lower bound, at the same Bonferroni level, is within 5%), and
-the fresh pooled share itself is within 5% (a plan certified with a bound of t standard errors
-below the limit misses by its fresh estimate only if that bound was wrong)."""
+the fresh pooled share itself is within 5% (the final check put the share's upper bound within
+5%, so a fresh estimate above it means that bound was wrong or the fresh sample is off by
+several standard errors)."""
 
 from __future__ import annotations
 

@@ -52,6 +52,8 @@ ProgressCallback = Callable[[float], None]
 PROGRESS_STEPS = 20
 
 
+# Compiled (setup.py), a run's result stays a Python class: it pickles, as results must.
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True)
 class RunResult:
     """Everything one run produced: per-job tallies and sampled time-weighted levels."""

@@ -21,7 +21,7 @@ import pytest
 ROOT = Path(__file__).parents[1]
 
 RUNS = r"""
-import dataclasses, hashlib, json, sys
+import dataclasses, hashlib, json, pickle, sys
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +66,8 @@ def runs(folder):
         scenario = load_scenario(path, overrides=short)
         for variant in [None, *(scenario.variants or {})]:
             h = hashlib.sha256()
-            digest(sim.simulate(scenario, 11, variant=variant), h)
+            result = sim.simulate(scenario, 11, variant=variant)
+            digest(pickle.loads(pickle.dumps(result)), h)  # and a result pickles
             found[f"{path.name} {variant}"] = h.hexdigest()
     return found
 """
@@ -101,3 +102,27 @@ def test_the_compiled_build_gives_the_sources_results_bit_for_bit(tmp_path):
     compiled, sources = _python(installed, tmp_path, runs), _python(checkout, ROOT, runs)
     assert len(sources) >= 15  # every shipped scenario and variant ran
     assert compiled == sources
+
+
+def test_the_compiled_build_writes_what_the_sources_write(tmp_path):
+    """The whole of `capsim run`, replications on two worker processes included."""
+    installed = [sys.executable, "-I"]
+    if not _python(installed, tmp_path, "about()")["compiled"]:
+        if os.environ.get("CAPSIM_REQUIRE_COMPILED") == "1":
+            pytest.fail("the installed capsim is not compiled (see setup.py)")
+        pytest.skip("the installed capsim is not compiled (editable or CAPSIM_PURE_PYTHON)")
+    scenario = str(ROOT / "scenarios" / "two-cities.yaml")
+    written = {}
+    for name, python, cwd in [
+        ("compiled", installed, tmp_path),
+        ("sources", [sys.executable], ROOT),
+    ]:
+        out = tmp_path / name
+        command = [*python, "-m", "sim", "run", scenario, "--replications", "2", "--workers", "2"]
+        done = subprocess.run(
+            [*command, "--out", str(out), "--quiet"], cwd=cwd, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        written[name] = json.loads((out / "summary.json").read_text())
+        assert written[name].pop("elapsed_s") > 0  # the one thing that may differ
+    assert written["compiled"] == written["sources"]

@@ -25,6 +25,8 @@ import time
 
 import numpy as np
 
+import sim
+
 ACCELERATORS = 1024
 SIZES = [1, 2, 4, 8, 16, 32, 64]
 WEIGHTS = [0.35, 0.15, 0.15, 0.15, 0.1, 0.05, 0.05]
@@ -171,6 +173,8 @@ def main() -> None:
         rows[model] = json.loads(output)
     base = rows["naive-simpy"]["jobs"] / rows["naive-simpy"]["seconds"]
     fifo = rows["capsim-fifo"]["jobs"] / rows["capsim-fifo"]["seconds"]
+    build = "compiled with mypyc" if sim.compiled() else "Python sources (see setup.py)"
+    print(f"capsim {sim.__version__}: {build}")
     print(
         f"one center, {ACCELERATORS} accelerators, sizes {SIZES}, rho ~{RHO}, "
         f"{rows['capsim-fifo']['jobs']:,} jobs"

@@ -46,6 +46,16 @@ from sim.summary import capsim_version, run_replications
 
 __version__ = capsim_version()
 
+
+def compiled() -> bool:
+    """Whether this installation runs the mypyc-compiled event loop, schedulers and dispatchers
+    (a regular ``pip install .``) rather than their Python sources (an editable install, or
+    where mypyc could not build them; see setup.py). The results are the same either way."""
+    import sim.engine
+
+    return not sim.engine.__file__.endswith(".py")
+
+
 __all__ = [
     "METRIC_DOCS",
     "Results",
@@ -56,6 +66,7 @@ __all__ = [
     "__version__",
     "bundled_scenario",
     "comparison_table",
+    "compiled",
     "copy_scenario_out",
     "jobs_table",
     "load_scenario",

@@ -19,9 +19,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from heapq import heappop, heappush
+from typing import Any
 
 import numpy as np
 import simpy
+from mypy_extensions import mypyc_attr
 from simpy.core import Environment
 from simpy.events import NORMAL, Event
 
@@ -50,6 +52,8 @@ ProgressCallback = Callable[[float], None]
 PROGRESS_STEPS = 20
 
 
+# Compiled (setup.py), a run's result stays a Python class: it pickles, as results must.
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True)
 class RunResult:
     """Everything one run produced: per-job tallies and sampled time-weighted levels."""
@@ -234,7 +238,7 @@ class _Columns:
 
     def __init__(self, demand: Demand, work: bool):
         n = len(demand)
-        self.center = np.full(n, -1, dtype=np.int16)
+        self.center: np.ndarray = np.full(n, -1, dtype=np.int16)
         """Index of the center each job was dispatched to; -1 until it is [-]."""
         self.duration = demand.duration.copy() if work else demand.duration
         """Run time of each job [s]; for work given in FLOP, set when the job is dispatched."""
@@ -249,11 +253,12 @@ def bin_edges(horizon: float, warmup: float, step: float) -> np.ndarray:
     return np.unique(np.concatenate([np.arange(0.0, horizon, step), [warmup, horizon]]))
 
 
+# Compiled (setup.py), a subclass of SimPy's Event stays a Python class.
+@mypyc_attr(native_class=False)
 class _Alarm(Event):
     """A timeout at a given time carrying a value and its one callback: SimPy's Timeout
     without the extra ``callbacks.append`` per event and with ``Environment.schedule``
-    inlined. A transfer's delivery is one: it falls on its end plus the link's latency to the
-    last bit, whenever it was scheduled."""
+    inlined."""
 
     def __init__(
         self, env: Environment, time: float, value: object, callback: Callable[[Event], None]
@@ -265,6 +270,7 @@ class _Alarm(Event):
         heappush(env._queue, (time, NORMAL, next(env._eid), self))
 
 
+@mypyc_attr(native_class=False)
 class _Wakeup(_Alarm):
     """An :class:`_Alarm` after a delay (the engine makes one per bin edge and capacity
     change, and per run segment of a job that may be stopped)."""
@@ -276,15 +282,49 @@ class _Wakeup(_Alarm):
 
 
 class _Clock:
-    """The run's clock as the links see it (:class:`~sim.resources.transfers.Schedule`)."""
+    """A SimPy Environment's clock as the links see it
+    (:class:`~sim.resources.transfers.Schedule`): a link's alarm is an :class:`_Alarm`. The
+    engine gives the links an :class:`_Alarms` instead; this one drives links in tests."""
 
     def __init__(self, env: Environment):
         self.env = env
-        self.at = partial(_Alarm, env)
 
     @property
     def now(self) -> float:
         return self.env._now
+
+    def at(self, time: float, value: object, callback: Callable[[Any], None]) -> None:
+        _Alarm(self.env, time, value, lambda event: callback(event._value))
+
+
+class _Alarms:
+    """The run's clock as the links see it: a link's alarm (a transfer's last byte, its
+    delivery after the latency) is no SimPy event but an entry of the run's heap of job ends,
+    (time, event id, -1), its callback and value kept by event id until it falls.
+
+    A national year moves ~10^7 jobs' data between cities, one or two alarms each: an Event
+    object and a step of SimPy's loop per alarm cost more than the transfer itself. The event
+    ids come from SimPy's counter, as the job ends' do, so the order of everything at one
+    instant is what it was with SimPy events (see :meth:`_Run._run_until`)."""
+
+    def __init__(self, env: Environment, heap: list[tuple[float, int, int]]):
+        self.env, self.heap, self.eid = env, heap, env._eid
+        self.pending: dict[int, tuple[Callable[[Any], None], object]] = {}
+        """Per event id of a pending alarm: its callback and the value it is called with."""
+
+    @property
+    def now(self) -> float:
+        return self.env._now
+
+    def at(self, time: float, value: object, callback: Callable[[Any], None]) -> None:
+        eid = next(self.eid)
+        self.pending[eid] = (callback, value)
+        heappush(self.heap, (time, eid, -1))
+
+    def ring(self, eid: int) -> None:
+        """The alarm of event id ``eid`` falls now."""
+        callback, value = self.pending.pop(eid)
+        callback(value)
 
 
 @contextmanager
@@ -430,7 +470,11 @@ class _Run:
         if self.preemptions is not None:
             for scheduler in self.schedulers:
                 scheduler.use_preemption(self._stop, self.preemptions, reclaims)
-        self.links = city_links(scenario, _Clock(self.env), self._deliver)
+        self.finishes: list[tuple[float, int, int]] = []
+        """The running jobs' ends, a heap of (time [s], event id, job) kept beside SimPy's
+        queue, and the links' alarms, (time [s], event id, -1); see :meth:`_run_until`."""
+        self.alarms = _Alarms(self.env, self.finishes)
+        self.links = city_links(scenario, self.alarms, self._deliver)
         self.dispatcher = dispatcher(scenario.dispatch)(
             dispatch_context(
                 scenario, centers, demand, self.schedulers, jobs, self.links, self.work
@@ -442,9 +486,6 @@ class _Run:
         self.ready = item_view(self.columns.ready)
         self.next_arrival = 0
         """Index of the next job to arrive."""
-        self.finishes: list[tuple[float, int, int]] = []
-        """The running jobs' ends, a heap of (time [s], event id, job) kept beside SimPy's
-        queue; see :meth:`_run_until`."""
         self.eid = self.env._eid
         static = self.dispatcher.static_choice(demand.origin, demand.size)
         if static is not None:
@@ -460,11 +501,11 @@ class _Run:
         shape = (len(centers), len(self.edges))
         self.busy_area = np.zeros(shape)
         self.queue_area = np.zeros(shape)
-        self.queue_max = np.zeros((len(centers), len(self.edges) - 1), dtype=np.int64)
+        self.queue_max: np.ndarray = np.zeros((len(centers), len(self.edges) - 1), dtype=np.int64)
         self.fragmented_area = np.zeros(shape) if self.placed else None
 
     def execute(self, progress: ProgressCallback | None) -> None:
-        _Wakeup(self.env, self.edges[1], 1, self._sample)
+        _Wakeup(self.env, float(self.edges[1]), 1, self._sample)
         for center, (times, _) in self.capacity_changes.items():
             if len(times) > 1:
                 _Wakeup(self.env, times[1], 1, partial(self._change_capacity, center))
@@ -496,12 +537,13 @@ class _Run:
         one instant keep SimPy's order (its events here are all of NORMAL priority). A run
         with hundreds of centers has tens of thousands of jobs running: a heap of small tuples
         beside a short SimPy queue, and no Event object per job, measured 1.2x faster at 1
-        center and 1.3x at 300 (``benchmarks/bench_scale.py``, siloed).
+        center and 1.3x at 300 (``benchmarks/bench_scale.py``, siloed). The links' alarms
+        ride in the same heap, with -1 for a job (:class:`_Alarms`).
         Like ``run(until=...)``, nothing at or after ``until`` is processed.
         """
         env, arrival, n = self.env, self.arrival, self.n
         queue, finishes = env._queue, self.finishes
-        arrive, finish = self._arrive, self._finish
+        arrive, finish, ring = self._arrive, self._finish, self.alarms.ring
         job = self.next_arrival
         next_time = arrival[job] if job < n else math.inf
         while True:
@@ -518,8 +560,11 @@ class _Run:
             ):
                 if end_time >= until:
                     break
-                env._now, _, ended = heappop(finishes)
-                finish(ended)
+                env._now, eid, ended = heappop(finishes)
+                if ended >= 0:
+                    finish(ended)
+                else:
+                    ring(eid)
             elif event_time < until:
                 # Environment.step, inlined.
                 env._now, _, _, event = heappop(queue)

@@ -9,12 +9,21 @@ from typing import Any
 import pandas as pd
 
 from sim.analysis import mean_ci95
+from sim.batch.plan_bounds import allowed_share
 from sim.batch.plan_search import Candidate, Judge, greedy_up, improve, lower_bounds
 from sim.batch.planning import Evaluation, Evaluator, PlanSetup, frontier_metric, metric_values
 
 METHOD = (
     "Each candidate plan sets every knob to one of its values; all candidates run on the same "
-    "seeds (common random numbers). Search, on {n} replications per plan, judged by means: "
+    "seeds (common random numbers). A wait quantile constraint such as p95 wait <= 1 h is read "
+    "as a planner means it: at most 5% of the place's jobs wait longer than an hour. It is "
+    "judged by the share of jobs waiting longer than its bound, pooled over the replications, "
+    "with the ratio estimator's standard error across replications; any other constraint by "
+    "the mean of its replications. (The mean of each replication's own p95 is not used: rare "
+    "jams by the largest jobs make it heavy-tailed, so a t bound on it certifies on one seed "
+    "and fails on another; the share is bounded, and a jammed replication moves it by at most "
+    "its own share over the replications.) Search, on {n} replications per plan, judged by "
+    "these estimates: "
     "(1) per knob, the least value meeting the constraints with every other knob at its most "
     "(bisection; more capacity never lengthens a wait, so no plan below it can meet them); "
     "(2) from those lower bounds, raise the knob that removes the most constraint shortfall per "
@@ -22,17 +31,16 @@ METHOD = (
     "knob to another, while the plan still meets the constraints and gets better. Final check: "
     "the best plan of the search runs on {m} fresh replications (new seeds, so the choice "
     "is not biased by the search's luck); a plan passes if the one-sided Student t upper "
-    "(lower) bound of every constrained metric at every place meets its bound, each at "
+    "(lower) bound of every constraint's statistic at every place meets its bound, each at "
     "{level:.4g} (Bonferroni over {places} places), so the recommended plan meets all of its "
-    "constraints together with at least {confidence:.0%} confidence. If it fails, capacity "
+    "constraints together with at least {confidence:.0%} confidence (the t bound is "
+    "asymptotic: it trusts that the replications' shares or means are close to normal). If it "
+    "fails, capacity "
     "is added to it greedily, judged on the fresh replications, until it passes, trying only "
     "the knobs that move a failing place's metric on the search replications (on common "
     "random numbers a knob that cannot reach a place leaves its metric exactly as it was). "
     "The next {others} best plans of the search are checked too unless, minimising a cost, "
-    "they cost no less than a plan that passed; the recommended plan is the best that passes. "
-    "The t bounds assume roughly normal "
-    "replication means: a heavy-tailed metric (rare congestion episodes in a short window) "
-    "needs a long window and many final replications."
+    "they cost no less than a plan that passed; the recommended plan is the best that passes."
 )
 
 
@@ -145,9 +153,9 @@ def plan_document(
     for answer in answers:
         recommended = answer.recommended
         variants[answer.variant] = {
-            "recommended": None if recommended is None else _entry(setup, recommended),
+            "recommended": None if recommended is None else _entry(evaluator, recommended),
             "runners_up": [
-                _entry(setup, e)
+                _entry(evaluator, e)
                 for e in sorted(answer.finalists, key=_score)
                 if recommended is None or e.candidate != recommended.candidate
             ],
@@ -170,6 +178,9 @@ def plan_document(
             {"path": k.path, "values": v} for k, v in zip(plan.knobs, setup.values, strict=True)
         ],
         "frontier_metric": metric,
+        "frontier_share": (
+            allowed_share(setup.bounds[0].target) if setup.bounds else None
+        ),  # set: the frontier's wait is the share of jobs waiting over the bound, at most this
         "runs_made": evaluator.ran,
         "runs": len(evaluator.rows),
         "method": METHOD.format(
@@ -185,18 +196,31 @@ def plan_document(
     }
 
 
-def _entry(setup: PlanSetup, evaluation: Evaluation) -> dict[str, Any]:
-    """A finalist: its knobs, costs, objective, every constraint with its 95% interval, and
-    what each center builds (means over the final replications)."""
-    runs = evaluation.runs
+def _entry(evaluator: Evaluator, evaluation: Evaluation) -> dict[str, Any]:
+    """A finalist: its knobs, costs, objective, every constraint with its 95% interval and
+    what the final check judged it by, and what each center builds (means over the final
+    replications)."""
+    setup, runs = evaluator.setup, evaluation.runs
     cost, cost_ci = mean_ci95(metric_values(runs, "tco_cny", None))
     build, build_ci = mean_ci95(metric_values(runs, "build_cny", None))
     objective = setup.plan.objective
     value, value_ci = mean_ci95(metric_values(runs, objective.minimise, objective.city))
     slos = []
-    for bound in setup.bounds:
+    for bound, judged in zip(setup.bounds, evaluator.judged(runs, "final"), strict=True):
         mean, ci = mean_ci95(metric_values(runs, bound.target.metric, bound.city))
-        slos.append({"target": str(bound.target), "city": bound.city, "mean": mean, "ci95": ci})
+        slos.append(
+            {
+                "target": str(bound.target),
+                "city": bound.city,
+                "mean": mean,
+                "ci95": ci,
+                "statistic": judged.statistic,
+                "estimate": judged.estimate,
+                "bound_used": judged.used,
+                "allowed": judged.allowed,
+                "meets": judged.meets,
+            }
+        )
     return {
         "knobs": setup.params(evaluation.candidate),
         "meets": evaluation.verdict.feasible,

@@ -21,7 +21,7 @@ from sim.batch.planning import Evaluator, PlanError, PlanFolderError, load_plan
 from sim.formatting import format_with_ci
 from sim.help_text import add_command
 from sim.output import SCENARIO_COPY, OutputFolder, open_folder
-from sim.reporting.plan import constraint_text, knob_label, knob_value
+from sim.reporting.plan import constraint_text, judged_text, knob_label, knob_value
 
 
 def register(commands: Any) -> None:
@@ -99,9 +99,8 @@ def plan_lines(document: dict[str, Any]) -> list[str]:
             f"{format_with_ci('tco_cny', chosen['tco_cny'], chosen['tco_cny_ci95'])}"
         )
         for slo in chosen["slos"]:
-            value = format_with_ci(slo["target"].split()[0], slo["mean"], slo["ci95"])
             target = constraint_text(slo["target"])
-            lines.append(f"  {target} in {slo['city'] or 'the network'}: {value}")
+            lines.append(f"  {target} in {slo['city'] or 'the network'}: {judged_text(slo)}")
     for saving in document["pooling"]:
         lines.append(
             f"{saving['variant']} instead of {saving['baseline']} saves "

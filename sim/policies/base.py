@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 from sim.policies.search import CandidateSearch
 
@@ -67,6 +68,8 @@ class JobTable:
         return estimate[job]
 
 
+# Compiled (setup.py), an exception stays a Python class.
+@mypyc_attr(native_class=False)
 class UnknownPolicyError(KeyError):
     """A policy name that is not registered."""
 
@@ -78,6 +81,8 @@ class UnknownPolicyError(KeyError):
         return self.message
 
 
+# Compiled (setup.py), and still the base of the policies that are not.
+@mypyc_attr(allow_interpreted_subclasses=True)
 class LocalScheduler:
     """Base of local policies: capacity, free accelerators and time-weighted levels.
 
@@ -336,6 +341,8 @@ class DispatchContext:
     """Expected local wait beyond which `spillover` looks elsewhere [s]."""
 
 
+# Compiled (setup.py), and still the base of the dispatchers that are not.
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Dispatcher:
     """Base of dispatch policies: choose the center a new job joins.
 

@@ -18,6 +18,7 @@ one).
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -77,7 +78,7 @@ class CandidateSearch:
         data, size = self.dataset[job], self.size[job]
         links, peak_flops, capacity = self.links[origin], self.peak_flops, self.capacity
         expected_start = self.dispatcher.expected_start
-        best_key, best_position, best = math.inf, math.inf, -1
+        best_key, best_position, best = math.inf, sys.maxsize, -1  # no position is listed later
         for group in groups:
             floor = now + group.latency
             if timed:

@@ -27,13 +27,6 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 
-class Fired(Protocol):
-    """What a scheduled callback receives from the engine: the event that fired, whose
-    ``_value`` is the value it was scheduled with."""
-
-    _value: Any
-
-
 class Schedule(Protocol):
     """The run's clock, as the engine gives it to the links."""
 
@@ -42,10 +35,8 @@ class Schedule(Protocol):
         """The current simulated time [s]."""
         ...
 
-    @property
-    def at(self) -> Callable[[float, object, Callable[[Fired], None]], object]:
-        """``at(time, value, callback)``: call ``callback`` at ``time`` [s] with an event
-        carrying ``value`` (what it returns is not used)."""
+    def at(self, time: float, value: Any, callback: Callable[[Any], None]) -> None:
+        """Call ``callback(value)`` at ``time`` [s]."""
         ...
 
 
@@ -161,8 +152,8 @@ class SharedLink:
         self.first, self.wake_time = first, now + delay
         self.at(self.wake_time, self.version, self._on_wake)
 
-    def _wake(self, event: Fired) -> None:
-        if event._value != self.version:
+    def _wake(self, version: int) -> None:
+        if version != self.version:
             return  # the sharing changed since this wake-up was planned
         now, remaining = self.wake_time, self.remaining
         if len(remaining) == 1:  # the last transfer ends: nothing else to bring up to date
@@ -185,11 +176,10 @@ class SharedLink:
         else:
             self.done(job)
 
-    def _arrival(self, event: Fired) -> None:
-        self.done(event._value)
+    def _arrival(self, job: int) -> None:
+        self.done(job)
 
-    def _lone_arrival(self, event: Fired) -> None:
-        job = event._value
+    def _lone_arrival(self, job: int) -> None:
         if self.called_off and job in self.called_off:
             self.called_off.remove(job)
             return

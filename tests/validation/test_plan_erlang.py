@@ -1,5 +1,6 @@
 """`capsim plan` against queueing theory: siloed M/M/c cities, cheapest plan under per-city p95
-wait targets."""
+wait targets. The plan reads `wait_p95_s <= 15min` as P(W > 15 min) <= 5%, which is what Erlang C
+gives: P(W > t) = C(c, a) e^{-(cμ-λ)t}."""
 
 from __future__ import annotations
 
@@ -71,7 +72,8 @@ def test_cheapest_plan_is_the_erlang_c_servers_of_every_city(tmp_path: Path):
         answer = chosen["knobs"][f"cities.{name}.centers.c.count"]
         assert answer in (erlang_c_servers(rate), erlang_c_servers(rate) + 1), name
         slo = next(s for s in chosen["slos"] if s["city"] == name)
-        assert slo["mean"] + slo["ci95"] <= TARGET_H * 3600  # certified on fresh seeds
+        # Certified on fresh seeds: the share of jobs waiting over the target, at its bound.
+        assert slo["statistic"] == "share" and slo["bound_used"] <= slo["allowed"] == 0.05
     assert set(table["stage"]) == {"screen", "final"}
     frontier = document["variants"]["base"]["frontier"]
     costs = [p["tco_cny"] for p in frontier]

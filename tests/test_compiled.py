@@ -1,0 +1,128 @@
+"""The compiled build runs every shipped scenario exactly as the Python sources do.
+
+`pip install .` compiles the per-job path of a run with mypyc (setup.py); the tests import the
+checkout's sources. Here the installed package runs in another interpreter, away from the
+checkout, and every column of every run of every shipped scenario and variant (shortened to
+ten days) must be the same, bit for bit, as the sources give. Skipped where the installed
+package is not compiled (an editable install, CAPSIM_PURE_PYTHON=1) or is another version
+of the sources; CI sets CAPSIM_REQUIRE_COMPILED=1, so there it must run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+
+RUNS = r"""
+import dataclasses, hashlib, json, pickle, sys
+from pathlib import Path
+
+import numpy as np
+
+import sim
+from sim.scenario import load_scenario
+
+
+def digest(value, h):
+    if isinstance(value, np.ndarray):
+        h.update(str(value.dtype).encode())
+        h.update(np.ascontiguousarray(value).tobytes())
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            h.update(field.name.encode())
+            digest(getattr(value, field.name), h)
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            digest(item, h)
+    elif isinstance(value, dict):
+        for key in sorted(value, key=repr):
+            h.update(repr(key).encode())
+            digest(value[key], h)
+    else:
+        h.update(repr(value).encode())
+
+
+def about():
+    package = Path(sim.__file__).parent
+    sources = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        if path.parent.name == "bundled_scenarios":
+            continue  # installed from scenarios/, not from sim/
+        sources.update(str(path.relative_to(package)).encode() + path.read_bytes())
+    return {"compiled": sim.compiled(), "sources": sources.hexdigest()}
+
+
+def runs(folder):
+    found = {}
+    short = {"run": {"horizon": "10d", "warmup": "1d"}}
+    for path in sorted(Path(folder).glob("*.yaml")):
+        scenario = load_scenario(path, overrides=short)
+        for variant in [None, *(scenario.variants or {})]:
+            h = hashlib.sha256()
+            result = sim.simulate(scenario, 11, variant=variant)
+            digest(pickle.loads(pickle.dumps(result)), h)  # and a result pickles
+            found[f"{path.name} {variant}"] = h.hexdigest()
+    return found
+"""
+
+
+def _python(python: list[str], cwd: Path, call: str) -> dict:
+    code = RUNS + f"\nprint(json.dumps({call}))"
+    done = subprocess.run([*python, "-c", code], cwd=cwd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_the_compiled_build_gives_the_sources_results_bit_for_bit(tmp_path):
+    # -I: the installed package, not the checkout (nor PYTHONPATH, nor the current folder)
+    installed = [sys.executable, "-I"]
+    checkout = [sys.executable]  # from the checkout's folder, which it then sees first
+    about = {
+        name: _python(python, cwd, "about()")
+        for name, python, cwd in [("installed", installed, tmp_path), ("checkout", checkout, ROOT)]
+    }
+    required = os.environ.get("CAPSIM_REQUIRE_COMPILED") == "1"
+    if not about["installed"]["compiled"]:
+        if required:
+            pytest.fail("the installed capsim is not compiled (see setup.py)")
+        pytest.skip("the installed capsim is not compiled (editable or CAPSIM_PURE_PYTHON)")
+    assert not about["checkout"]["compiled"]
+    if about["installed"]["sources"] != about["checkout"]["sources"]:
+        if required:
+            pytest.fail("the installed capsim was built from other sources than the checkout")
+        pytest.skip("the installed capsim was built from other sources than this checkout")
+    runs = f"runs({str(ROOT / 'scenarios')!r})"
+    compiled, sources = _python(installed, tmp_path, runs), _python(checkout, ROOT, runs)
+    assert len(sources) >= 15  # every shipped scenario and variant ran
+    assert compiled == sources
+
+
+def test_the_compiled_build_writes_what_the_sources_write(tmp_path):
+    """The whole of `capsim run`, replications on two worker processes included."""
+    installed = [sys.executable, "-I"]
+    if not _python(installed, tmp_path, "about()")["compiled"]:
+        if os.environ.get("CAPSIM_REQUIRE_COMPILED") == "1":
+            pytest.fail("the installed capsim is not compiled (see setup.py)")
+        pytest.skip("the installed capsim is not compiled (editable or CAPSIM_PURE_PYTHON)")
+    scenario = str(ROOT / "scenarios" / "two-cities.yaml")
+    written = {}
+    for name, python, cwd in [
+        ("compiled", installed, tmp_path),
+        ("sources", [sys.executable], ROOT),
+    ]:
+        out = tmp_path / name
+        command = [*python, "-m", "sim", "run", scenario, "--replications", "2", "--workers", "2"]
+        done = subprocess.run(
+            [*command, "--out", str(out), "--quiet"], cwd=cwd, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        written[name] = json.loads((out / "summary.json").read_text())
+        assert written[name].pop("elapsed_s") > 0  # the one thing that may differ
+    assert written["compiled"] == written["sources"]

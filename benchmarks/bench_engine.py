@@ -127,6 +127,12 @@ def run_naive(jobs: int) -> dict:
     }
 
 
+def build_line() -> str:
+    """The first line of every benchmark's table: which capsim the rows time."""
+    build = "compiled with mypyc" if sim.compiled() else "Python sources (see setup.py)"
+    return f"capsim {sim.__version__}: {build}"
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident memory so far [MB] (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -173,8 +179,7 @@ def main() -> None:
         rows[model] = json.loads(output)
     base = rows["naive-simpy"]["jobs"] / rows["naive-simpy"]["seconds"]
     fifo = rows["capsim-fifo"]["jobs"] / rows["capsim-fifo"]["seconds"]
-    build = "compiled with mypyc" if sim.compiled() else "Python sources (see setup.py)"
-    print(f"capsim {sim.__version__}: {build}")
+    print(build_line())
     print(
         f"one center, {ACCELERATORS} accelerators, sizes {SIZES}, rho ~{RHO}, "
         f"{rows['capsim-fifo']['jobs']:,} jobs"

@@ -11,9 +11,8 @@ import argparse
 import time
 from pathlib import Path
 
-from bench_engine import run_capsim
+from bench_engine import build_line, run_capsim
 
-import sim
 from sim import load_scenario
 from sim.engine import simulate
 from sim.scenario import expand_variants
@@ -34,8 +33,7 @@ def main() -> None:
         rows.append((f"national {name}", result.jobs, time.perf_counter() - started))
     reference = run_capsim(rows[0][1], "easy-backfill", "pool")
     rows.append(("one center easy-backfill", reference["jobs"], reference["seconds"]))
-    build = "compiled with mypyc" if sim.compiled() else "Python sources (see setup.py)"
-    print(f"capsim {sim.__version__}: {build}")
+    print(build_line())
     print(f"china-national, {args.days:g} simulated days, {len(scenario.cities)} cities")
     print(f"{'run':28} {'jobs':>10} {'seconds':>8} {'jobs/s':>9} {'s per sim. year':>16}")
     for label, jobs, seconds in rows:

@@ -39,9 +39,7 @@ import sys
 import time
 
 import numpy as np
-from bench_engine import ACCELERATORS, MEAN_RUN_H, RHO, SIZES, WEIGHTS
-
-import sim
+from bench_engine import ACCELERATORS, MEAN_RUN_H, RHO, SIZES, WEIGHTS, build_line
 
 CENTERS = [1, 10, 100, 300, 1000]
 DISPATCH = ["siloed", "on-demand"]
@@ -116,8 +114,7 @@ def main() -> None:
     if args.child:
         child(args.centers[0], args.jobs, args.child, args.repeat, args.min_seconds)
         return
-    build = "compiled with mypyc" if sim.compiled() else "Python sources (see setup.py)"
-    print(f"capsim {sim.__version__}: {build}")
+    print(build_line())
     print(
         f"one {ACCELERATORS}-accelerator FIFO center per city, rho ~{RHO}, "
         f"{args.jobs:,} jobs per row, fastest of >= {args.repeat} runs and "

@@ -310,7 +310,7 @@ class _Clock:
         _Alarm(self.env, time, value, lambda event: callback(event._value))
 
 
-class _Alarms:
+class _Alarms(_Clock):
     """The run's clock as the links see it: a link's alarm (a transfer's last byte, its
     delivery after the latency) is no SimPy event but an entry of the run's heap of job ends,
     (time, event id, -1), its callback and value kept by event id until it falls.
@@ -321,13 +321,10 @@ class _Alarms:
     instant is what it was with SimPy events (see :meth:`_Run._run_until`)."""
 
     def __init__(self, env: Environment, heap: list[tuple[float, int, int]]):
-        self.env, self.heap, self.eid = env, heap, env._eid
+        super().__init__(env)
+        self.heap, self.eid = heap, env._eid
         self.pending: dict[int, tuple[Callable[[Any], None], object]] = {}
         """Per event id of a pending alarm: its callback and the value it is called with."""
-
-    @property
-    def now(self) -> float:
-        return self.env._now
 
     def at(self, time: float, value: object, callback: Callable[[Any], None]) -> None:
         eid = next(self.eid)

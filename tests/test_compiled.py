@@ -80,43 +80,42 @@ def _python(python: list[str], cwd: Path, call: str) -> dict:
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def test_the_compiled_build_gives_the_sources_results_bit_for_bit(tmp_path):
-    # -I: the installed package, not the checkout (nor PYTHONPATH, nor the current folder)
-    installed = [sys.executable, "-I"]
-    checkout = [sys.executable]  # from the checkout's folder, which it then sees first
-    about = {
-        name: _python(python, cwd, "about()")
-        for name, python, cwd in [("installed", installed, tmp_path), ("checkout", checkout, ROOT)]
-    }
+# -I: the installed package, not the checkout (nor PYTHONPATH, nor the current folder)
+INSTALLED = [sys.executable, "-I"]
+CHECKOUT = [sys.executable]  # run from the checkout's folder, which it then sees first
+
+
+def _compiled_from_these_sources(tmp_path: Path) -> None:
+    """Skip (fail under CAPSIM_REQUIRE_COMPILED=1) unless the installed package is compiled
+    from the checkout's sources: only then is a difference in results the compiler's."""
+    installed = _python(INSTALLED, tmp_path, "about()")
+    checkout = _python(CHECKOUT, ROOT, "about()")
     required = os.environ.get("CAPSIM_REQUIRE_COMPILED") == "1"
-    if not about["installed"]["compiled"]:
+    if not installed["compiled"]:
         if required:
             pytest.fail("the installed capsim is not compiled (see setup.py)")
         pytest.skip("the installed capsim is not compiled (editable or CAPSIM_PURE_PYTHON)")
-    assert not about["checkout"]["compiled"]
-    if about["installed"]["sources"] != about["checkout"]["sources"]:
+    assert not checkout["compiled"]
+    if installed["sources"] != checkout["sources"]:
         if required:
             pytest.fail("the installed capsim was built from other sources than the checkout")
         pytest.skip("the installed capsim was built from other sources than this checkout")
+
+
+def test_the_compiled_build_gives_the_sources_results_bit_for_bit(tmp_path):
+    _compiled_from_these_sources(tmp_path)
     runs = f"runs({str(ROOT / 'scenarios')!r})"
-    compiled, sources = _python(installed, tmp_path, runs), _python(checkout, ROOT, runs)
+    compiled, sources = _python(INSTALLED, tmp_path, runs), _python(CHECKOUT, ROOT, runs)
     assert len(sources) >= 15  # every shipped scenario and variant ran
     assert compiled == sources
 
 
 def test_the_compiled_build_writes_what_the_sources_write(tmp_path):
     """The whole of `capsim run`, replications on two worker processes included."""
-    installed = [sys.executable, "-I"]
-    if not _python(installed, tmp_path, "about()")["compiled"]:
-        if os.environ.get("CAPSIM_REQUIRE_COMPILED") == "1":
-            pytest.fail("the installed capsim is not compiled (see setup.py)")
-        pytest.skip("the installed capsim is not compiled (editable or CAPSIM_PURE_PYTHON)")
+    _compiled_from_these_sources(tmp_path)
     scenario = str(ROOT / "scenarios" / "two-cities.yaml")
     written = {}
-    for name, python, cwd in [
-        ("compiled", installed, tmp_path),
-        ("sources", [sys.executable], ROOT),
-    ]:
+    for name, python, cwd in [("compiled", INSTALLED, tmp_path), ("sources", CHECKOUT, ROOT)]:
         out = tmp_path / name
         command = [*python, "-m", "sim", "run", scenario, "--replications", "2", "--workers", "2"]
         done = subprocess.run(

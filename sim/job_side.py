@@ -142,6 +142,12 @@ class JobTallies:
         )
 
 
+def job_waits(result: RunResult) -> np.ndarray:
+    """Each job's wait [s]: until it started, or until the horizon if it never did."""
+    started = ~np.isnan(result.start)
+    return np.maximum(np.where(started, result.start, result.horizon) - result.demand.arrival, 0.0)
+
+
 def job_tallies(result: RunResult) -> JobTallies:
     """The per-job columns of a run's measured window [warm-up, horizon), derived once."""
     t0, t1 = result.warmup, result.horizon
@@ -175,7 +181,7 @@ def job_tallies(result: RunResult) -> JobTallies:
         flags=flags,
         arrival=demand.arrival,
         start=start,
-        wait=np.maximum(np.where(started, start, t1) - demand.arrival, 0.0),
+        wait=job_waits(result),
         turnaround=turnaround,
         slowdown=slowdown,
         moved=moved_rows,

@@ -15,6 +15,7 @@ import numpy as np
 
 from sim.analysis import mean_ci95
 from sim.engine import RunResult
+from sim.job_side import job_waits
 
 WAIT_ALARM_S = 86400.0
 """The p95 wait whose first crossing `capsim run` reports [s]: a day."""
@@ -31,8 +32,7 @@ def period_metrics(result: RunResult, period: float) -> dict[str, Any]:
     """``{"start_s": [...], "overall": {metric: [...]}, "cities": {city: {metric: [...]}}}``."""
     edges = period_edges(result, period)
     arrival = result.demand.arrival
-    started = ~np.isnan(result.start)
-    wait = np.maximum(np.where(started, result.start, result.horizon) - arrival, 0.0)
+    wait = job_waits(result)
     which = np.searchsorted(edges, arrival, side="right") - 1
     inside = (arrival >= result.warmup) & (which < len(edges) - 1)
 

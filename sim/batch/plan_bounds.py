@@ -32,6 +32,7 @@ import pandas as pd
 from sim.batch.sizing import Target
 from sim.batch.work import RunRows, run_one
 from sim.engine import RunResult
+from sim.job_side import job_waits
 from sim.scenario.schema import Scenario
 
 _QUANTILE = re.compile(r"^wait_p(\d+)_s$")
@@ -61,8 +62,7 @@ def run_plan(
     made = run_one(scenario, variant, seed, replication, keep=lambda _, r: kept.append(r))
     result = kept[0]
     demand = result.demand
-    waited_until = np.where(np.isnan(result.start), result.horizon, result.start)
-    wait = np.maximum(waited_until - demand.arrival, 0.0)
+    wait = job_waits(result)
     arrived = demand.arrival >= result.warmup
     rows = made.rows.copy()
     index = {city: i for i, city in enumerate(result.cities)}

@@ -27,6 +27,7 @@ COMPILED = [
     "sim/policies/fifo.py",
     "sim/policies/siloed.py",
     "sim/policies/on_demand.py",
+    "sim/policies/candidates.py",
     "sim/policies/cheapest.py",
     "sim/policies/search.py",
     "sim/resources/transfers.py",

@@ -280,6 +280,14 @@ class CenterView:
     """Grid emission factor [kgCO2/kWh]."""
 
 
+class JobCenters(Protocol):
+    """Per job, a list of centers (see :mod:`sim.policies.candidates`)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, job: int) -> Sequence[int]: ...
+
+
 class Link(Protocol):
     """What a dispatcher asks of the link a job's data would cross."""
 
@@ -325,12 +333,12 @@ class DispatchContext:
     work: Sequence[float] | None
     """Per job, FLOP / (accelerators × MFU) for classes that give work, NaN for those that
     give a duration; None when no class gives work."""
-    candidates: Sequence[Sequence[int]]
+    candidates: JobCenters
     """Per job, the centers it may run at (connected, within its latency budget, of a type its
     class accepts, big enough), those of its origin city first."""
-    local_candidates: Sequence[Sequence[int]]
+    local_candidates: JobCenters
     """Per job, its candidates in its origin city."""
-    allowed: Sequence[Sequence[int]]
+    allowed: JobCenters
     """Per job, the centers of its class and origin whatever their size: its candidates and
     those too small for it, in the same order (one list per class and origin)."""
     links: Sequence[Links]

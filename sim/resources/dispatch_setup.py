@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from functools import cache
 
 from sim.policies import CenterView, DispatchContext, JobTable, LocalScheduler
+from sim.policies.candidates import AllowedCenters, CandidateCenters
 from sim.resources import CenterSpec
 from sim.resources.transfers import Schedule, SharedLink
 from sim.scenario.schema import Scenario
@@ -157,6 +158,7 @@ def dispatch_context(
         ]
 
     capacity = [c.max_count for c in centers]
+    cities = len(scenario.cities)
     job_class, origin = item_view(demand.job_class), item_view(demand.origin)
     size = item_view(demand.size)
     return DispatchContext(
@@ -166,57 +168,10 @@ def dispatch_context(
         origin=origin,
         dataset=item_view(demand.dataset),
         work=work,
-        candidates=_Candidates(allowed, job_class, origin, size, capacity),
-        local_candidates=_Candidates(local, job_class, origin, size, capacity),
-        allowed=_Allowed(allowed, job_class, origin),
+        candidates=CandidateCenters(allowed, job_class, origin, cities, size, capacity),
+        local_candidates=CandidateCenters(local, job_class, origin, cities, size, capacity),
+        allowed=AllowedCenters(allowed, job_class, origin, cities),
         links=links,
         start_within=scenario.dispatch_options.start_within,
         spill_after=scenario.dispatch_options.spill_after,
     )
-
-
-class _Allowed(Sequence[list[int]]):
-    """Per job, the centers allowed for its class and origin city (reachable, of an
-    accelerator type it accepts), whatever their size; one list per (class, origin)."""
-
-    def __init__(
-        self,
-        allowed: Callable[[int, int], list[int]],
-        job_class: Sequence[int],
-        origin: Sequence[int],
-    ):
-        self.allowed = allowed
-        """The centers allowed for a (class, origin city index)."""
-        self.job_class = job_class
-        self.origin = origin
-
-    def __len__(self) -> int:
-        return len(self.origin)
-
-    def __getitem__(self, job: int) -> list[int]:  # type: ignore[override]
-        return self.allowed(self.job_class[job], self.origin[job])
-
-
-class _Candidates(_Allowed):
-    """Per job, the centers it may run at: allowed for its class and origin, big enough."""
-
-    def __init__(
-        self,
-        allowed: Callable[[int, int], list[int]],
-        job_class: Sequence[int],
-        origin: Sequence[int],
-        size: Sequence[int],
-        capacity: list[int],
-    ):
-        super().__init__(allowed, job_class, origin)
-        self.size = size
-        self.capacity = capacity
-        self.cache: dict[tuple[int, int, int], list[int]] = {}
-
-    def __getitem__(self, job: int) -> list[int]:  # type: ignore[override]
-        key = (self.job_class[job], self.origin[job], self.size[job])
-        found = self.cache.get(key)
-        if found is None:
-            found = [c for c in self.allowed(key[0], key[1]) if self.capacity[c] >= key[2]]
-            self.cache[key] = found
-        return found

@@ -45,7 +45,7 @@ class AllowedCenters:
         return found
 
 
-class CandidateCenters:
+class CandidateCenters(AllowedCenters):
     """Per job, the centers it may run at: allowed for its class and origin and big enough for
     it; one list per (class, origin, size)."""
 
@@ -58,19 +58,11 @@ class CandidateCenters:
         size: Sequence[int],
         capacity: list[int],
     ):
-        self.lists = lists
-        """The allowed centers of a (class, origin city index), whatever their size."""
-        self.job_class = job_class
-        self.origin = origin
-        self.cities = cities
+        super().__init__(lists, job_class, origin, cities)
         self.size = size
         self.capacity = capacity
         """The most accelerators each center ever has [-]."""
-        self.found: dict[int, list[int]] = {}
-        """Per key ((class × cities + origin) << :data:`SIZE_BITS` | size): its list."""
-
-    def __len__(self) -> int:
-        return len(self.origin)
+        # Keys here: ((class × cities + origin) << SIZE_BITS) | size.
 
     def __getitem__(self, job: int) -> list[int]:
         job_class, origin, size = self.job_class[job], self.origin[job], self.size[job]

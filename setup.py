@@ -22,6 +22,7 @@ from setuptools.command.build_ext import build_ext
 
 COMPILED = [
     "sim/engine.py",
+    "sim/event_heap.py",
     "sim/policies/base.py",
     "sim/policies/easy_backfill.py",
     "sim/policies/fifo.py",

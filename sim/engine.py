@@ -27,6 +27,7 @@ from mypy_extensions import mypyc_attr
 from simpy.core import Environment
 from simpy.events import NORMAL, Event
 
+from sim.event_heap import EventHeap, new_heap
 from sim.policies import (
     JobTable,
     LocalScheduler,
@@ -320,7 +321,7 @@ class _Alarms(_Clock):
     ids come from SimPy's counter, as the job ends' do, so the order of everything at one
     instant is what it was with SimPy events (see :meth:`_Run._run_until`)."""
 
-    def __init__(self, env: Environment, heap: list[tuple[float, int, int]]):
+    def __init__(self, env: Environment, heap: EventHeap):
         super().__init__(env)
         self.heap, self.eid = heap, env._eid
         self.pending: dict[int, tuple[Callable[[Any], None], object]] = {}
@@ -329,7 +330,7 @@ class _Alarms(_Clock):
     def at(self, time: float, value: object, callback: Callable[[Any], None]) -> None:
         eid = next(self.eid)
         self.pending[eid] = (callback, value)
-        heappush(self.heap, (time, eid, -1))
+        self.heap.push(time, eid, -1)
 
     def ring(self, eid: int) -> None:
         """The alarm of event id ``eid`` falls now."""
@@ -480,7 +481,7 @@ class _Run:
         if self.preemptions is not None:
             for scheduler in self.schedulers:
                 scheduler.use_preemption(self._stop, self.preemptions, reclaims)
-        self.finishes: list[tuple[float, int, int]] = []
+        self.finishes = new_heap()
         """The running jobs' ends, a heap of (time [s], event id, job) kept beside SimPy's
         queue, and the links' alarms, (time [s], event id, -1); see :meth:`_run_until`."""
         self.alarms = _Alarms(self.env, self.finishes)
@@ -542,13 +543,14 @@ class _Run:
         event and two heap operations fewer per job, and ``step`` inlined (measured together
         ~35% faster at 10^6 jobs).
 
-        A job's end is no SimPy event either but a (time, event id, job) tuple in
-        :attr:`finishes`, its id drawn from SimPy's own counter, so ends and SimPy's events at
-        one instant keep SimPy's order (its events here are all of NORMAL priority). A run
-        with hundreds of centers has tens of thousands of jobs running: a heap of small tuples
-        beside a short SimPy queue, and no Event object per job, measured 1.2x faster at 1
-        center and 1.3x at 300 (``benchmarks/bench_scale.py``, siloed). The links' alarms
-        ride in the same heap, with -1 for a job (:class:`_Alarms`).
+        A job's end is no SimPy event either but a (time, event id, job) entry of
+        :attr:`finishes` (:mod:`sim.event_heap`), its id drawn from SimPy's own counter, so
+        ends and SimPy's events at one instant keep SimPy's order (its events here are all of
+        NORMAL priority). A run with hundreds of centers has tens of thousands of jobs
+        running: a heap of its own beside a short SimPy queue, and no Event object per job,
+        measured 1.2x faster at 1 center and 1.3x at 300 (``benchmarks/bench_scale.py``,
+        siloed) when it was a heap of tuples. The links' alarms ride in the same heap, with
+        -1 for a job (:class:`_Alarms`).
         Like ``run(until=...)``, nothing at or after ``until`` is processed.
         """
         env, arrival, n = self.env, self.arrival, self.n
@@ -557,7 +559,7 @@ class _Run:
         job = self.next_arrival
         next_time = arrival[job] if job < n else math.inf
         while True:
-            end_time = finishes[0][0] if finishes else math.inf
+            end_time = finishes.next_time()
             event_time = queue[0][0] if queue else math.inf
             if next_time < end_time and next_time < event_time:
                 if next_time >= until:
@@ -566,15 +568,16 @@ class _Run:
                 job = arrive(job)
                 next_time = arrival[job] if job < n else math.inf
             elif end_time < event_time or (
-                end_time == event_time != math.inf and finishes[0][1] < queue[0][2]
+                end_time == event_time != math.inf and finishes.next_eid() < queue[0][2]
             ):
                 if end_time >= until:
                     break
-                env._now, eid, ended = heappop(finishes)
+                env._now = end_time
+                ended = finishes.pop()
                 if ended >= 0:
                     finish(ended)
                 else:
-                    ring(eid)
+                    ring(finishes.popped_eid)
             elif event_time < until:
                 # Environment.step, inlined.
                 env._now, _, _, event = heappop(queue)
@@ -638,7 +641,7 @@ class _Run:
             center, work = self.center_of[job], self.size[job] * self.duration[job]
             self.backlog.queued_work[center] -= work
             self.backlog.running_end[center] += work + self.size[job] * now
-        heappush(self.finishes, (now + self.duration[job], next(self.eid), job))
+        self.finishes.push(now + self.duration[job], next(self.eid), job)
 
     def _start_failing(self, job: int) -> None:
         """:meth:`_start` under failures: the job holds its accelerators for its run time plus
@@ -657,7 +660,7 @@ class _Run:
             # failures still to come are not known when estimating where a job starts first.
             self.backlog.queued_work[center] -= size * duration
             self.backlog.running_end[center] += size * (duration + now)
-        heappush(self.finishes, (now + held, next(self.eid), job))
+        self.finishes.push(now + held, next(self.eid), job)
 
     def _start_preemptible(self, job: int) -> None:
         """:meth:`_start` for a job that may be stopped: it runs what it has left from its

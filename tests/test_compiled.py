@@ -70,6 +70,26 @@ def runs(folder):
             digest(pickle.loads(pickle.dumps(result)), h)  # and a result pickles
             found[f"{path.name} {variant}"] = h.hexdigest()
     return found
+
+def policies(folder):
+    # two-cities under every local policy, on servers and pooled, with and without
+    # jobs that may be stopped: what no shipped scenario combines (fifo on servers once
+    # failed compiled)
+    from sim.policies.base import LocalScheduler
+    from sim.policies.placement import Placement
+    found = {}
+    path = Path(folder) / "two-cities.yaml"
+    for local in sorted(LocalScheduler.registry):
+        for placement in sorted(Placement.registry):
+            for preempt in (False, True):
+                scheduling = {"local": local, "placement": placement}
+                scheduling["inference_preempts"] = preempt  # jobs may be stopped
+                short = {"run": {"horizon": "4d", "warmup": "1d"}, "scheduling": scheduling}
+                scenario = load_scenario(path, overrides=short)
+                h = hashlib.sha256()
+                digest(sim.simulate(scenario, 5, variant="on-demand"), h)
+                found[f"{local} {placement} {preempt}"] = h.hexdigest()
+    return found
 """
 
 
@@ -107,6 +127,14 @@ def test_the_compiled_build_gives_the_sources_results_bit_for_bit(tmp_path):
     runs = f"runs({str(ROOT / 'scenarios')!r})"
     compiled, sources = _python(INSTALLED, tmp_path, runs), _python(CHECKOUT, ROOT, runs)
     assert len(sources) >= 15  # every shipped scenario and variant ran
+    assert compiled == sources
+
+
+def test_the_compiled_build_runs_every_local_policy_as_the_sources_do(tmp_path):
+    _compiled_from_these_sources(tmp_path)
+    runs = f"policies({str(ROOT / 'scenarios')!r})"
+    compiled, sources = _python(INSTALLED, tmp_path, runs), _python(CHECKOUT, ROOT, runs)
+    assert len(sources) >= 6 * 3 * 2
     assert compiled == sources
 
 

@@ -16,6 +16,10 @@ class Fifo(LocalScheduler):
     def __init__(self, capacity: int, jobs: JobTable, start: StartCallback, backfill_depth: int):
         super().__init__(capacity, jobs, start, backfill_depth)
         self.queue: deque[int] = deque()
+        self.general = False
+        """Whether jobs go on servers or may be stopped: then :meth:`submit` and
+        :meth:`release` take the general path (a flag, not methods assigned to the instance,
+        which the compiled build's classes do not allow)."""
 
     def use_placement(self, placement: Placement) -> None:
         super().use_placement(placement)
@@ -27,10 +31,9 @@ class Fifo(LocalScheduler):
 
     def _use_general_path(self) -> None:
         # submit and release below count free accelerators only (a pool that never stops a
-        # job: capsim's hot path); on servers, or when jobs may be stopped, the general
-        # versions replace them.
-        self.submit = self._submit_placed  # type: ignore[method-assign]
-        self.release = self._release_placed  # type: ignore[method-assign]
+        # job: capsim's hot path); on servers, or when jobs may be stopped, they hand over
+        # to the general versions.
+        self.general = True
 
     def requeue(self, job: int) -> None:
         self.queue.appendleft(job)  # it was ahead of every job still queued
@@ -56,6 +59,9 @@ class Fifo(LocalScheduler):
     # The hottest code in capsim: `advance` is inlined in submit and release (measured ~10%).
 
     def submit(self, job: int, now: float) -> None:
+        if self.general:
+            self._submit_placed(job, now)
+            return
         queue = self.queue
         dt = now - self.t_last
         if dt > 0.0:
@@ -73,6 +79,9 @@ class Fifo(LocalScheduler):
             self.queue_max = len(queue)
 
     def release(self, job: int, now: float) -> None:
+        if self.general:
+            self._release_placed(job, now)
+            return
         queue = self.queue
         dt = now - self.t_last
         if dt > 0.0:

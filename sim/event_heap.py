@@ -34,9 +34,6 @@ class EventHeap:
         self.popped_eid = 0
         """Event id of the entry :meth:`pop` removed last."""
 
-    def __len__(self) -> int:
-        return len(self.time)
-
     def next_time(self) -> float:
         """Time of the earliest entry [s]; inf when there is none."""
         return self.time[0] if len(self.time) else INF
@@ -101,9 +98,6 @@ class TupleHeap:
     def __init__(self) -> None:
         self.items: list[tuple[float, int, int]] = []
         self.popped_eid = 0
-
-    def __len__(self) -> int:
-        return len(self.items)
 
     def next_time(self) -> float:
         items = self.items

@@ -73,15 +73,7 @@ class EasyBackfill(LocalScheduler):
         running, ends = self.running, self.ends
         index = len(running) - 1
         if running[index] != job:  # not the job planned to end first: search for (now, job)
-            low, high = 0, len(running)
-            while low < high:
-                middle = (low + high) // 2
-                end = ends[middle]
-                if end > now or (end == now and running[middle] > job):
-                    low = middle + 1
-                else:
-                    high = middle
-            index = low
+            index = self._above(now, job)
             if index == len(running) or running[index] != job:
                 # The end was stored as start + duration; find the job however it rounded.
                 index = running.index(job)
@@ -115,7 +107,14 @@ class EasyBackfill(LocalScheduler):
         self.take(job)
         if end > self.shadow:
             self.extra -= size
-        # After every (end, job) pair above this one (pairs are distinct: jobs are).
+        index = self._above(end, job)
+        self.running.insert(index, job)
+        self.ends.insert(index, end)
+        self.start(job)
+
+    def _above(self, end: float, job: int) -> int:
+        """How many running (planned end, job) pairs lie above (``end``, ``job``): where that
+        pair stands or would go in the descending lists (pairs are distinct: jobs are)."""
         running, ends = self.running, self.ends
         low, high = 0, len(running)
         while low < high:
@@ -125,9 +124,7 @@ class EasyBackfill(LocalScheduler):
                 low = middle + 1
             else:
                 high = middle
-        running.insert(low, job)
-        ends.insert(low, end)
-        self.start(job)
+        return low
 
     def _reserve(self, now: float) -> None:
         """Compute the head job's shadow time and the extra accelerators, if out of date."""

@@ -25,6 +25,7 @@ import pandas as pd
 
 from sim.batch.work import Outcome, RunRows, guarded
 from sim.scenario.schema import Scenario
+from sim.workload.demand import share_demand_from_now, sharing_demand
 
 RunFunction = Callable[[Scenario, str, int, int], pd.DataFrame | RunRows]
 
@@ -70,8 +71,10 @@ class SerialExecutor(Executor):
     name = "serial"
 
     def run(self, function: RunFunction, tasks: Sequence[Task]) -> Iterator[tuple[Task, Outcome]]:
-        for task in tasks:
-            yield task, guarded(function, task.scenario, task.variant, task.seed, task.replication)
+        with sharing_demand():  # a replication's variants, one after another
+            for task in tasks:
+                args = (task.scenario, task.variant, task.seed, task.replication)
+                yield task, guarded(function, *args)
 
 
 class ProcessExecutor(Executor):
@@ -93,7 +96,11 @@ class ProcessExecutor(Executor):
         self._pool = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        return ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=share_demand_from_now,  # a worker runs its tasks one after another
+        )
 
     def run(self, function: RunFunction, tasks: Sequence[Task]) -> Iterator[tuple[Task, Outcome]]:
         waiting, lost = deque(range(len(tasks))), deque[int]()

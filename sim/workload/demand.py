@@ -8,7 +8,9 @@ cities for jobs of unmapped clusters).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -63,8 +65,67 @@ def item_view(column: np.ndarray) -> memoryview[Any]:
     return memoryview(column)  # type: ignore[arg-type]  # numpy arrays are buffers
 
 
+_DrawnFor = tuple[Any, ...]
+"""What a run's demand is drawn from (:func:`_drawn_for`)."""
+_shared: list[tuple[_DrawnFor, Demand]] | None = None
+"""The last demand drawn while :func:`sharing_demand` is on (at most one), else None."""
+
+
+@contextmanager
+def sharing_demand() -> Iterator[None]:
+    """Within, a run whose demand is drawn from the same workload, cities, horizon and seed
+    as the run before it takes that run's demand instead of drawing it again.
+
+    Variants of one replication differ in how jobs are served, not in the jobs, so this is
+    every variant after the first: at 10^7 jobs each draw costs ~4 s. The columns of every
+    demand are read-only, so runs cannot change what they share. One demand is kept, and only
+    until a run needs another (dropped before that one is drawn), so a run's peak memory is
+    what it was: hence only where runs follow one another in a process of their own (the
+    executors of :mod:`sim.batch.executors`), not in a notebook that would keep it alive.
+    """
+    global _shared
+    outer = _shared
+    _shared = []
+    try:
+        yield
+    finally:
+        _shared = outer
+
+
+def share_demand_from_now() -> None:
+    """:func:`sharing_demand` for the rest of this process: a worker process of a pool."""
+    global _shared
+    _shared = []
+
+
 def generate_demand(scenario: Scenario, seed: np.random.SeedSequence) -> Demand:
-    """Draw all jobs arriving before the horizon, each class from its own streams."""
+    """Draw all jobs arriving before the horizon, each class from its own streams (or, within
+    :func:`sharing_demand`, take the last run's when drawn from the same)."""
+    if _shared is None:
+        return _draw(scenario, seed)
+    drawn_for = _drawn_for(scenario, seed)
+    if _shared and _shared[0][0] == drawn_for:
+        return _shared[0][1]
+    _shared.clear()  # before drawing the next: never two at once
+    demand = _draw(scenario, seed)
+    _shared.append((drawn_for, demand))
+    return demand
+
+
+def _drawn_for(scenario: Scenario, seed: np.random.SeedSequence) -> _DrawnFor:
+    """Everything :func:`_draw` reads: two runs with equal keys draw identical demand."""
+    return (
+        seed.entropy,
+        tuple(seed.spawn_key),
+        seed.pool_size,
+        scenario.run.horizon,
+        tuple(scenario.cities),
+        tuple(scenario.tenant_names()),
+        tuple(workload.model_dump_json() for workload in scenario.workload),
+    )
+
+
+def _draw(scenario: Scenario, seed: np.random.SeedSequence) -> Demand:
     cities = list(scenario.cities)
     tenants = {name: index for index, name in enumerate(scenario.tenant_names())}
     parts = []
@@ -103,7 +164,12 @@ def generate_demand(scenario: Scenario, seed: np.random.SeedSequence) -> Demand:
         }
     for name in ("work", "dataset"):
         merged[name] = _shared_if_constant(merged[name])
-    return Demand(**merged)
+    demand = Demand(**merged)
+    for field in fields(Demand):
+        column = getattr(demand, field.name)
+        if column is not None:
+            column.flags.writeable = False  # the engine copies a column it writes to
+    return demand
 
 
 def _shared_if_constant(column: np.ndarray) -> np.ndarray:

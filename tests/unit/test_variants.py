@@ -7,6 +7,7 @@ import yaml
 from sim import load_scenario, simulate
 from sim.scenario import ScenarioError, expand_variants
 from sim.summary import run_replications
+from sim.workload.demand import sharing_demand
 from tests.conftest import build, one_center
 
 
@@ -42,6 +43,46 @@ def test_every_variant_sees_the_same_demand():
     demands = [simulate(v, 3, replication=1).demand for v in expand_variants(scenario).values()]
     np.testing.assert_array_equal(demands[0].arrival, demands[1].arrival)
     np.testing.assert_array_equal(demands[0].duration, demands[1].duration)
+
+
+def test_variants_run_one_after_another_share_the_demand_they_would_each_draw():
+    scenario = build(
+        with_variants(
+            fifo={},
+            sjf={"scheduling": {"local": "sjf"}},
+            busier={"workload": [one_center(8, rate="7/h")["workload"][0]]},
+            longer={"run": {"horizon": "400h"}},
+            sjf_again={"scheduling": {"local": "sjf"}},
+        )
+    )
+    variants = expand_variants(scenario)
+    alone = {name: simulate(v, 3, replication=1) for name, v in variants.items()}
+    with sharing_demand():
+        shared = {name: simulate(v, 3, replication=1) for name, v in variants.items()}
+        again = simulate(variants["sjf"], 3, replication=2)
+    demands = {name: result.demand for name, result in shared.items()}
+    assert demands["sjf"] is demands["fifo"]
+    # A different workload or horizon draws its own, and the next run keeps that one.
+    assert demands["busier"] is not demands["fifo"]
+    assert demands["longer"] is not demands["busier"]
+    assert demands["sjf_again"] is not demands["longer"]
+    assert again.demand is not demands["sjf_again"]  # another replication, another seed
+    for name, result in shared.items():
+        for column in ("arrival", "size", "duration", "origin"):
+            np.testing.assert_array_equal(
+                getattr(result.demand, column), getattr(alone[name].demand, column)
+            )
+        np.testing.assert_array_equal(result.start, alone[name].start)
+        np.testing.assert_array_equal(result.end, alone[name].end)
+
+
+def test_a_runs_demand_is_read_only():
+    """What runs share cannot be changed by one of them."""
+    demand = simulate(build(one_center(4)), 1).demand
+    with pytest.raises(ValueError, match="read-only"):
+        demand.arrival[0] = 0.0
+    with pytest.raises(ValueError, match="read-only"):
+        demand.duration[:] = 1.0
 
 
 def test_comparisons_are_paired_differences_against_the_first_variant():

@@ -36,6 +36,10 @@ from sim.policies import (
     placement_policy,
 )
 from sim.policies.base import StartCallback
+from sim.policies.cheapest import Cheapest
+from sim.policies.easy_backfill import EasyBackfill
+from sim.policies.on_demand import OnDemand
+from sim.policies.siloed import Siloed
 from sim.policies.tenants import TenantQueues
 from sim.resources import CenterSpec, build_centers
 from sim.resources.dispatch_setup import city_links, dispatch_context
@@ -492,6 +496,20 @@ class _Run:
             )
         )
         self.backlog = self.dispatcher if self.dispatcher.tracks_backlog else None
+        # The backlog's lists themselves (the dispatcher only changes their items), and the
+        # policies by their compiled classes: mypyc reads and calls these directly, where
+        # through Dispatcher and LocalScheduler, which Python subclasses may extend, each
+        # access is a Python attribute lookup or method call that boxes its arguments (~15%
+        # of a run of `cheapest` or `on-demand`). The sources run the same code.
+        self.queued_work: list[float] = [] if self.backlog is None else self.backlog.queued_work
+        self.running_end: list[float] = [] if self.backlog is None else self.backlog.running_end
+        chosen = self.dispatcher
+        self.siloed = chosen if isinstance(chosen, Siloed) else None
+        self.on_demand = chosen if isinstance(chosen, OnDemand) else None
+        self.cheapest = chosen if isinstance(chosen, Cheapest) else None
+        self.easy_backfill: list[EasyBackfill] | None = None  # what the shipped networks use
+        if all(type(scheduler) is EasyBackfill for scheduler in self.schedulers):
+            self.easy_backfill = [s for s in self.schedulers if isinstance(s, EasyBackfill)]
         self.city_of = [c.city_index for c in centers]
         self.dataset = item_view(demand.dataset)
         self.ready = item_view(self.columns.ready)
@@ -593,13 +611,13 @@ class _Run:
 
     def _arrive(self, job: int) -> int:
         """Dispatch and submit every job arriving at this instant; return the next one."""
-        arrival, center_of, schedulers = self.arrival, self.center_of, self.schedulers
-        now = self.env._now
+        arrival, center_of = self.arrival, self.center_of
+        now: float = self.env._now
         instant = arrival[job]
         while True:
-            center = center_of[job]
+            center: int = center_of[job]
             if center >= 0:
-                schedulers[center].submit(job, now)
+                self._queue(job, center, now)
             else:  # dispatch depends on the state: decide now
                 self._dispatch(job, now)
             job += 1
@@ -608,7 +626,7 @@ class _Run:
 
     def _dispatch(self, job: int, now: float) -> None:
         """Choose the job's center; send its data there first if it is in another city."""
-        center = self.dispatcher.choose(job, now)
+        center = self._choose(job, now)
         self.center_of[job] = center
         if self.work is not None:
             work = self.work[job]
@@ -622,10 +640,29 @@ class _Run:
             self.ready[job] = math.nan  # in transit until delivered
             link.send(job, self.dataset[job], now)
 
+    def _choose(self, job: int, now: float) -> int:
+        """The dispatcher's choice, called directly where it is compiled (see __init__)."""
+        if self.siloed is not None:
+            return self.siloed.choose(job, now)
+        if self.on_demand is not None:
+            return self.on_demand.choose(job, now)
+        if self.cheapest is not None:
+            return self.cheapest.choose(job, now)
+        return self.dispatcher.choose(job, now)
+
+    def _queue(self, job: int, center: int, now: float) -> None:
+        """The center's scheduler takes the job, called directly where it is compiled."""
+        if self.easy_backfill is not None:
+            self.easy_backfill[center].submit(job, now)
+        else:
+            self.schedulers[center].submit(job, now)
+
     def _submit(self, job: int, center: int, now: float) -> None:
         if self.backlog is not None:
-            self.backlog.queued_work[center] += self.size[job] * self.duration[job]
-        self.schedulers[center].submit(job, now)
+            size: int = self.size[job]
+            duration: float = self.duration[job]
+            self.queued_work[center] += size * duration
+        self._queue(job, center, now)
 
     def _deliver(self, job: int) -> None:
         """A job's data has arrived at its center: it joins the center's queue."""
@@ -634,14 +671,16 @@ class _Run:
         self._submit(job, self.center_of[job], now)
 
     def _start(self, job: int) -> None:
-        env = self.env
-        now = env._now
+        now: float = self.env._now
         self.start_time[job] = now
+        duration: float = self.duration[job]
         if self.backlog is not None:
-            center, work = self.center_of[job], self.size[job] * self.duration[job]
-            self.backlog.queued_work[center] -= work
-            self.backlog.running_end[center] += work + self.size[job] * now
-        self.finishes.push(now + self.duration[job], next(self.eid), job)
+            center: int = self.center_of[job]
+            size: int = self.size[job]
+            work = size * duration
+            self.queued_work[center] -= work
+            self.running_end[center] += work + size * now
+        self.finishes.push(now + duration, next(self.eid), job)
 
     def _start_failing(self, job: int) -> None:
         """:meth:`_start` under failures: the job holds its accelerators for its run time plus
@@ -658,8 +697,8 @@ class _Run:
         if self.backlog is not None:
             # Dispatch sees the planned end, start + run time, as the local schedulers do:
             # failures still to come are not known when estimating where a job starts first.
-            self.backlog.queued_work[center] -= size * duration
-            self.backlog.running_end[center] += size * (duration + now)
+            self.queued_work[center] -= size * duration
+            self.running_end[center] += size * (duration + now)
         self.finishes.push(now + held, next(self.eid), job)
 
     def _start_preemptible(self, job: int) -> None:
@@ -675,8 +714,8 @@ class _Run:
         self.planned_end[job] = now + held
         if self.backlog is not None:
             center = self.center_of[job]
-            self.backlog.queued_work[center] -= size * remaining
-            self.backlog.running_end[center] += size * (now + held)
+            self.queued_work[center] -= size * remaining
+            self.running_end[center] += size * (now + held)
         _Wakeup(env, held, (job, self.preemptions.token[job]), self._finish_preemptible)
 
     def _stop(self, job: int) -> None:
@@ -685,8 +724,8 @@ class _Run:
         self.preemptions.stop(job, self.env._now)
         if self.backlog is not None:
             center, size = self.center_of[job], self.size[job]
-            self.backlog.running_end[center] -= size * self.planned_end[job]
-            self.backlog.queued_work[center] += size * self.preemptions.remaining(job)
+            self.running_end[center] -= size * self.planned_end[job]
+            self.queued_work[center] += size * self.preemptions.remaining(job)
 
     def _finish_preemptible(self, event: Event) -> None:
         job, token = event._value
@@ -699,18 +738,23 @@ class _Run:
         if self.preemptions.preemptions[job]:
             self.ends[job] = now
         if self.backlog is not None:
-            self.backlog.running_end[center] -= self.size[job] * self.planned_end[job]
+            self.running_end[center] -= self.size[job] * self.planned_end[job]
         self.schedulers[center].release(job, now)
 
     def _finish(self, job: int) -> None:
-        center = self.center_of[job]
-        now = self.env._now
+        center: int = self.center_of[job]
+        now: float = self.env._now
         if self.backlog is not None:
             # Take back the planned end the job was counted with: ``now`` itself, to the last
             # bit, unless failures made it hold its accelerators longer.
-            planned_end = self.start_time[job] + self.duration[job]
-            self.backlog.running_end[center] -= self.size[job] * planned_end
-        self.schedulers[center].release(job, now)
+            start: float = self.start_time[job]
+            duration: float = self.duration[job]
+            size: int = self.size[job]
+            self.running_end[center] -= size * (start + duration)
+        if self.easy_backfill is not None:
+            self.easy_backfill[center].release(job, now)
+        else:
+            self.schedulers[center].release(job, now)
 
     def _change_capacity(self, center: int, event: Event) -> None:
         """Step ``event.value`` of a center's supply begins: a build-out phase or an hour of

@@ -73,12 +73,11 @@ class Cheapest(Dispatcher):
             plan = self.plan(allowed, origin, now)
         size, deadline = context.jobs.size[job], now + context.start_within
         data, links = context.dataset[job], context.links[origin]
-        expected_start = self.expected_start
         for center, city, capacity in plan[1]:
             if capacity >= size:
                 link = links[city]
                 ready = now if link is None else now + link.expected_duration(data)
-                if expected_start(center, size, ready) <= deadline:
+                if self.expected_start(center, size, ready) <= deadline:
                     return center
         return self.earliest_start(job, now)
 

@@ -27,7 +27,6 @@ COMPILED = [
     "sim/policies/easy_backfill.py",
     "sim/policies/fifo.py",
     "sim/policies/siloed.py",
-    "sim/policies/spillover.py",  # with siloed, its base, so that siloed need not be extensible
     "sim/policies/on_demand.py",
     "sim/policies/candidates.py",
     "sim/policies/cheapest.py",

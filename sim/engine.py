@@ -28,18 +28,17 @@ from simpy.core import Environment
 from simpy.events import NORMAL, Event
 
 from sim.event_heap import EventHeap, new_heap
-from sim.policies import (
+from sim.policies import placement_policy
+
+# From the module, not the package: the compiled build then knows these types (what it imports
+# from a module it does not compile is Any), so its calls to the policies are native ones.
+from sim.policies.base import (
     JobTable,
     LocalScheduler,
+    StartCallback,
     dispatcher,
     local_policy,
-    placement_policy,
 )
-from sim.policies.base import StartCallback
-from sim.policies.cheapest import Cheapest
-from sim.policies.easy_backfill import EasyBackfill
-from sim.policies.on_demand import OnDemand
-from sim.policies.siloed import Siloed
 from sim.policies.tenants import TenantQueues
 from sim.resources import CenterSpec, build_centers
 from sim.resources.dispatch_setup import city_links, dispatch_context
@@ -496,20 +495,6 @@ class _Run:
             )
         )
         self.backlog = self.dispatcher if self.dispatcher.tracks_backlog else None
-        # The backlog's lists themselves (the dispatcher only changes their items), and the
-        # policies by their compiled classes: mypyc reads and calls these directly, where
-        # through Dispatcher and LocalScheduler, which Python subclasses may extend, each
-        # access is a Python attribute lookup or method call that boxes its arguments (~15%
-        # of a run of `cheapest` or `on-demand`). The sources run the same code.
-        self.queued_work: list[float] = [] if self.backlog is None else self.backlog.queued_work
-        self.running_end: list[float] = [] if self.backlog is None else self.backlog.running_end
-        chosen = self.dispatcher
-        self.siloed = chosen if isinstance(chosen, Siloed) else None
-        self.on_demand = chosen if isinstance(chosen, OnDemand) else None
-        self.cheapest = chosen if isinstance(chosen, Cheapest) else None
-        self.easy_backfill: list[EasyBackfill] | None = None  # what the shipped networks use
-        if all(type(scheduler) is EasyBackfill for scheduler in self.schedulers):
-            self.easy_backfill = [s for s in self.schedulers if isinstance(s, EasyBackfill)]
         self.city_of = [c.city_index for c in centers]
         self.dataset = item_view(demand.dataset)
         self.ready = item_view(self.columns.ready)
@@ -611,13 +596,13 @@ class _Run:
 
     def _arrive(self, job: int) -> int:
         """Dispatch and submit every job arriving at this instant; return the next one."""
-        arrival, center_of = self.arrival, self.center_of
+        arrival, center_of, schedulers = self.arrival, self.center_of, self.schedulers
         now: float = self.env._now
         instant = arrival[job]
         while True:
             center: int = center_of[job]
             if center >= 0:
-                self._queue(job, center, now)
+                schedulers[center].submit(job, now)
             else:  # dispatch depends on the state: decide now
                 self._dispatch(job, now)
             job += 1
@@ -626,7 +611,7 @@ class _Run:
 
     def _dispatch(self, job: int, now: float) -> None:
         """Choose the job's center; send its data there first if it is in another city."""
-        center = self._choose(job, now)
+        center = self.dispatcher.choose(job, now)
         self.center_of[job] = center
         if self.work is not None:
             work = self.work[job]
@@ -640,29 +625,12 @@ class _Run:
             self.ready[job] = math.nan  # in transit until delivered
             link.send(job, self.dataset[job], now)
 
-    def _choose(self, job: int, now: float) -> int:
-        """The dispatcher's choice, called directly where it is compiled (see __init__)."""
-        if self.siloed is not None:
-            return self.siloed.choose(job, now)
-        if self.on_demand is not None:
-            return self.on_demand.choose(job, now)
-        if self.cheapest is not None:
-            return self.cheapest.choose(job, now)
-        return self.dispatcher.choose(job, now)
-
-    def _queue(self, job: int, center: int, now: float) -> None:
-        """The center's scheduler takes the job, called directly where it is compiled."""
-        if self.easy_backfill is not None:
-            self.easy_backfill[center].submit(job, now)
-        else:
-            self.schedulers[center].submit(job, now)
-
     def _submit(self, job: int, center: int, now: float) -> None:
         if self.backlog is not None:
             size: int = self.size[job]
             duration: float = self.duration[job]
-            self.queued_work[center] += size * duration
-        self._queue(job, center, now)
+            self.backlog.queued_work[center] += size * duration
+        self.schedulers[center].submit(job, now)
 
     def _deliver(self, job: int) -> None:
         """A job's data has arrived at its center: it joins the center's queue."""
@@ -678,8 +646,8 @@ class _Run:
             center: int = self.center_of[job]
             size: int = self.size[job]
             work = size * duration
-            self.queued_work[center] -= work
-            self.running_end[center] += work + size * now
+            self.backlog.queued_work[center] -= work
+            self.backlog.running_end[center] += work + size * now
         self.finishes.push(now + duration, next(self.eid), job)
 
     def _start_failing(self, job: int) -> None:
@@ -697,8 +665,8 @@ class _Run:
         if self.backlog is not None:
             # Dispatch sees the planned end, start + run time, as the local schedulers do:
             # failures still to come are not known when estimating where a job starts first.
-            self.queued_work[center] -= size * duration
-            self.running_end[center] += size * (duration + now)
+            self.backlog.queued_work[center] -= size * duration
+            self.backlog.running_end[center] += size * (duration + now)
         self.finishes.push(now + held, next(self.eid), job)
 
     def _start_preemptible(self, job: int) -> None:
@@ -714,8 +682,8 @@ class _Run:
         self.planned_end[job] = now + held
         if self.backlog is not None:
             center = self.center_of[job]
-            self.queued_work[center] -= size * remaining
-            self.running_end[center] += size * (now + held)
+            self.backlog.queued_work[center] -= size * remaining
+            self.backlog.running_end[center] += size * (now + held)
         _Wakeup(env, held, (job, self.preemptions.token[job]), self._finish_preemptible)
 
     def _stop(self, job: int) -> None:
@@ -724,8 +692,8 @@ class _Run:
         self.preemptions.stop(job, self.env._now)
         if self.backlog is not None:
             center, size = self.center_of[job], self.size[job]
-            self.running_end[center] -= size * self.planned_end[job]
-            self.queued_work[center] += size * self.preemptions.remaining(job)
+            self.backlog.running_end[center] -= size * self.planned_end[job]
+            self.backlog.queued_work[center] += size * self.preemptions.remaining(job)
 
     def _finish_preemptible(self, event: Event) -> None:
         job, token = event._value
@@ -738,7 +706,7 @@ class _Run:
         if self.preemptions.preemptions[job]:
             self.ends[job] = now
         if self.backlog is not None:
-            self.running_end[center] -= self.size[job] * self.planned_end[job]
+            self.backlog.running_end[center] -= self.size[job] * self.planned_end[job]
         self.schedulers[center].release(job, now)
 
     def _finish(self, job: int) -> None:
@@ -750,11 +718,8 @@ class _Run:
             start: float = self.start_time[job]
             duration: float = self.duration[job]
             size: int = self.size[job]
-            self.running_end[center] -= size * (start + duration)
-        if self.easy_backfill is not None:
-            self.easy_backfill[center].release(job, now)
-        else:
-            self.schedulers[center].release(job, now)
+            self.backlog.running_end[center] -= size * (start + duration)
+        self.schedulers[center].release(job, now)
 
     def _change_capacity(self, center: int, event: Event) -> None:
         """Step ``event.value`` of a center's supply begins: a build-out phase or an hour of

@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 from sim.policies.base import DispatchContext, Dispatcher
 
 
+# Compiled (setup.py), and still the base of `spillover`, which is not.
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Siloed(Dispatcher):
     """Each city serves only its own demand; within a city, join the least loaded center.
 
